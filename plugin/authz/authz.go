@@ -1,0 +1,157 @@
+// Package authz is the Docker authorization plugin: for each request it
+// builds the input, evaluates the policy, writes the audit record and answers
+// dockerd. Every failure on that path is a deny.
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"time"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/google/uuid"
+	"github.com/sirupsen/logrus"
+
+	"github.com/dockward/dockward/plugin/audit"
+	"github.com/dockward/dockward/plugin/decision"
+	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/policy"
+)
+
+// Options configure the plugin.
+type Options struct {
+	EvalTimeout time.Duration // per-decision budget; a timeout denies
+	AuditAllows bool          // also audit plain allows (denials always are)
+}
+
+// Plugin implements authorization.Plugin.
+type Plugin struct {
+	base    context.Context // the serve context; go-plugins-helpers passes none
+	engine  *policy.Engine
+	builder input.Builder
+	audit   *audit.Logger
+	log     *logrus.Logger
+	opts    Options
+}
+
+// New returns a plugin that evaluates the engine's current policy.
+func New(ctx context.Context, engine *policy.Engine, builder input.Builder, auditLog *audit.Logger, log *logrus.Logger, opts Options) *Plugin {
+	if opts.EvalTimeout <= 0 {
+		opts.EvalTimeout = 2 * time.Second
+	}
+	return &Plugin{base: ctx, engine: engine, builder: builder, audit: auditLog, log: log, opts: opts}
+}
+
+var _ authorization.Plugin = (*Plugin)(nil)
+
+// AuthZReq decides whether dockerd may run a request.
+func (p *Plugin) AuthZReq(req authorization.Request) (resp authorization.Response) {
+	start := time.Now()
+	id := uuid.NewString()
+	ev := audit.Event{
+		DecisionID:  id,
+		User:        req.User,
+		AuthnMethod: req.UserAuthNMethod,
+		Method:      req.RequestMethod,
+		Path:        req.RequestURI,
+	}
+	var d decision.Decision
+	var internal bool // the plugin failed, as opposed to the request being refused
+
+	defer func() {
+		// A panic anywhere below is a deny, never a crash of the plugin
+		// (which would lock every Docker call) and never an allow.
+		if r := recover(); r != nil {
+			p.log.WithFields(logrus.Fields{"decision_id": id, "panic": fmt.Sprint(r)}).
+				Errorf("panic while deciding; request denied\n%s", debug.Stack())
+			d = decision.Deny(fmt.Sprintf("internal error in dockward (panic: %v)", r))
+			internal = true
+		}
+		ev.Decision = d
+		ev.Latency = time.Since(start)
+		if c := p.engine.Current(); c != nil {
+			ev.PolicyRevision = c.Revision
+		}
+		p.record(ev)
+		resp = response(d, id, internal)
+	}()
+
+	in, err := p.builder.Build(req)
+	if err != nil {
+		var ie *input.Error
+		if !errors.As(err, &ie) {
+			internal = true
+		}
+		d = decision.Deny(err.Error())
+		return
+	}
+	ev.Path, ev.Endpoint = in.Request.Path, in.Route.Endpoint
+	if in.Container != nil {
+		ev.ContainerName, ev.Image = in.Container.Name, in.Container.Image
+	}
+	if p.log.IsLevelEnabled(logrus.DebugLevel) {
+		p.log.WithFields(logrus.Fields{"decision_id": id, "input": in}).Debug("input")
+	}
+
+	c := p.engine.Current()
+	if c == nil {
+		d, internal = decision.Deny("no policy is loaded"), true
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
+	defer cancel()
+	d, err = c.Eval(ctx, in)
+	if err != nil {
+		p.log.WithFields(logrus.Fields{"decision_id": id, "error": err.Error()}).Error("policy evaluation failed; request denied")
+		d, internal = decision.Deny("policy evaluation failed: "+err.Error()), true
+	}
+	return
+}
+
+// AuthZRes allows every response: dockward decides on requests and never
+// rewrites what the daemon answers.
+func (p *Plugin) AuthZRes(authorization.Request) authorization.Response {
+	return authorization.Response{Allow: true}
+}
+
+func (p *Plugin) record(ev audit.Event) {
+	d := ev.Decision
+	if d.Allow && len(d.DryRun) == 0 && len(d.Exempted) == 0 && !p.opts.AuditAllows {
+		return
+	}
+	if err := p.audit.Record(ev); err != nil {
+		p.log.WithFields(logrus.Fields{"decision_id": ev.DecisionID, "error": err.Error()}).Error("AUDIT RECORD LOST")
+	}
+}
+
+// response maps a decision to the protocol. A denied request is reported in
+// Msg ("authorization denied by plugin dockward: ..."); a failure of the
+// plugin itself in Err ("plugin dockward failed with error: ..."). Neither
+// ever sets Allow.
+func response(d decision.Decision, id string, internal bool) authorization.Response {
+	if d.Allow {
+		return authorization.Response{Allow: true}
+	}
+	msg := d.Message(id)
+	if internal {
+		return authorization.Response{Err: msg}
+	}
+	return authorization.Response{Msg: msg}
+}
+
+// Serve answers the authz protocol on l until ctx ends.
+func Serve(ctx context.Context, l net.Listener, p *Plugin) error {
+	h := authorization.NewHandler(p)
+	errc := make(chan error, 1)
+	go func() { errc <- h.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		_ = l.Close()
+		return nil
+	case err := <-errc:
+		return err
+	}
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockward/dockward/plugin/policy"
+)
+
+func newPolicy() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Test and check Rego policies",
+		Example: `  dockward policy test ./policies
+  dockward policy check ./policies`,
+	}
+	cmd.AddCommand(newPolicyTest(), newPolicyCheck())
+	return cmd
+}
+
+func newPolicyTest() *cobra.Command {
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "test [DIR]",
+		Short: "Run the Rego tests (*_test.rego) in a policy directory",
+		Example: `  dockward policy test                  # /etc/dockward/policies
+  dockward policy test ./policies -v`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := dirArg(args)
+			results, err := policy.RunTests(cmd.Context(), dir)
+			if err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+			out := cmd.OutOrStdout()
+			failed := 0
+			for _, r := range results {
+				switch {
+				case r.Skip:
+					if verbose {
+						fmt.Fprintf(out, "SKIP %s\n", r.Name)
+					}
+				case !r.Pass:
+					failed++
+					fmt.Fprintf(out, "FAIL %s (%s): %s\n", r.Name, r.Location, r.Err)
+				case verbose:
+					fmt.Fprintf(out, "PASS %s\n", r.Name)
+				}
+			}
+			fmt.Fprintf(out, "%d tests, %d passed, %d failed\n", len(results), len(results)-failed, failed)
+			if failed > 0 || len(results) == 0 {
+				return &ExitError{Code: 1, Err: fmt.Errorf("%d of %d policy tests failed", failed, len(results))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every test")
+	return cmd
+}
+
+func newPolicyCheck() *cobra.Command {
+	return &cobra.Command{
+		Use:     "check [DIR]",
+		Short:   "Compile a policy directory with the plugin's own loader",
+		Long:    "Compile the policies and data exactly as `dockward serve` does: what passes here loads in the plugin.",
+		Example: `  dockward policy check ./policies`,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := policy.Load(cmd.Context(), dirArg(args))
+			if err != nil {
+				return &ExitError{Code: 1, Err: err}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ok: %d rules, revision %s\n", len(c.Rules), c.Revision[:12])
+			return nil
+		},
+	}
+}
+
+func dirArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "/etc/dockward/policies"
+}

@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/dockward/dockward/plugin/audit"
+	"github.com/dockward/dockward/plugin/authz"
+	"github.com/dockward/dockward/plugin/config"
+	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/policy"
+)
+
+type serveParams struct {
+	configFile string
+	cfg        config.Config
+}
+
+func newServe() *cobra.Command {
+	p := serveParams{cfg: config.Default()}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the Docker authorization plugin protocol on a unix socket",
+		Long: `Serve the Docker authorization plugin protocol (docker.authz/1.0) on a unix
+socket. dockerd finds the plugin at /run/docker/plugins/dockward.sock when it
+runs with --authorization-plugin=dockward.
+
+Settings come from the defaults, then the config file (YAML; keys socket,
+policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
+eval_timeout, log_level), then flags. The policy directory is compiled at start
+(a policy that does not compile stops the start) and reloaded on every change
+and on SIGHUP; a change that does not compile keeps the last good policy.`,
+		Example: `  dockward serve
+  dockward serve --config /etc/dockward/config.yaml
+  dockward serve --socket /run/docker/plugins/dockward.sock \
+      --policy-dir ./policies --audit-log /tmp/audit.log --log-level debug`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return p.resolve(cmd)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), p.cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.configFile, "config", "", "YAML config file (default "+config.DefaultFile+" if it exists)")
+	f.StringVar(&p.cfg.Socket, "socket", p.cfg.Socket, "unix socket to serve the plugin on")
+	f.StringVar(&p.cfg.PolicyDir, "policy-dir", p.cfg.PolicyDir, "directory of Rego policies and data.json")
+	f.StringVar(&p.cfg.AuditLog, "audit-log", p.cfg.AuditLog, "audit log file (JSON lines, mode 0600, rotated by size)")
+	f.BoolVar(&p.cfg.AuditAllows, "audit-allows", p.cfg.AuditAllows, "also audit allowed requests (denials are always audited)")
+	f.IntVar(&p.cfg.AuditMaxSizeMB, "audit-max-size", p.cfg.AuditMaxSizeMB, "rotate the audit log at this many MiB")
+	f.IntVar(&p.cfg.AuditMaxBackups, "audit-max-backups", p.cfg.AuditMaxBackups, "rotated audit logs to keep")
+	f.DurationVar(&p.cfg.EvalTimeout, "eval-timeout", p.cfg.EvalTimeout, "time budget of one decision; a timeout denies")
+	f.StringVar(&p.cfg.LogLevel, "log-level", p.cfg.LogLevel, "debug, info, warn or error (debug logs every input, Env values removed)")
+	return cmd
+}
+
+// resolve layers defaults < file < flags: the file is read first, then every
+// flag the user set is applied again on top of it.
+func (p *serveParams) resolve(cmd *cobra.Command) error {
+	flagCfg := p.cfg
+	cfg := config.Default()
+	path, required := config.DefaultFile, false
+	if p.configFile != "" {
+		path, required = p.configFile, true
+	}
+	if err := cfg.LoadFile(path, required); err != nil {
+		return err
+	}
+	f := cmd.Flags()
+	set := func(name string, apply func()) {
+		if f.Changed(name) {
+			apply()
+		}
+	}
+	set("socket", func() { cfg.Socket = flagCfg.Socket })
+	set("policy-dir", func() { cfg.PolicyDir = flagCfg.PolicyDir })
+	set("audit-log", func() { cfg.AuditLog = flagCfg.AuditLog })
+	set("audit-allows", func() { cfg.AuditAllows = flagCfg.AuditAllows })
+	set("audit-max-size", func() { cfg.AuditMaxSizeMB = flagCfg.AuditMaxSizeMB })
+	set("audit-max-backups", func() { cfg.AuditMaxBackups = flagCfg.AuditMaxBackups })
+	set("eval-timeout", func() { cfg.EvalTimeout = flagCfg.EvalTimeout })
+	set("log-level", func() { cfg.LogLevel = flagCfg.LogLevel })
+	if err := cfg.Validate(); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	p.cfg = cfg
+	return nil
+}
+
+func serve(ctx context.Context, cfg config.Config) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	log := logrus.New()
+	log.SetOutput(os.Stderr)
+	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, TimestampFormat: time.RFC3339})
+	level, _ := logrus.ParseLevel(cfg.LogLevel)
+	log.SetLevel(level)
+
+	// Fail closed from the first moment: without a policy that compiles
+	// there is no socket, so dockerd denies (or refuses to start).
+	compiled, err := policy.Load(ctx, cfg.PolicyDir)
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	engine := policy.NewEngine(compiled)
+	log.WithFields(logrus.Fields{"dir": cfg.PolicyDir, "revision": compiled.Revision, "rules": len(compiled.Rules)}).Info("policy loaded")
+
+	auditLog, err := audit.Open(audit.Options{Path: cfg.AuditLog, MaxSizeMB: cfg.AuditMaxSizeMB, MaxBackups: cfg.AuditMaxBackups, Version: Version})
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	defer auditLog.Close()
+
+	reloader := &policy.Reloader{Engine: engine, Dir: cfg.PolicyDir, Log: log}
+	go func() {
+		if err := reloader.Watch(ctx, 250*time.Millisecond); err != nil {
+			log.WithError(err).Error("cannot watch the policy directory; only SIGHUP reloads")
+		}
+	}()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = reloader.Reload(ctx, "SIGHUP")
+			}
+		}
+	}()
+
+	l, err := listen(cfg.Socket)
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	defer os.Remove(cfg.Socket)
+	plugin := authz.New(ctx, engine, input.Builder{}, auditLog, log, authz.Options{EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows})
+	log.WithFields(logrus.Fields{"socket": cfg.Socket, "audit_log": cfg.AuditLog, "version": Version}).Info("dockward ready")
+	return authz.Serve(ctx, l, plugin)
+}
+
+// listen opens the plugin socket, replacing a stale one but never one that a
+// live process still serves.
+func listen(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create socket directory: %w", err)
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("socket %s is already served by another process; stop it first", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale socket: %w", err)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	// Only root (dockerd) talks to the plugin.
+	if err := os.Chmod(path, 0o600); err != nil {
+		_ = l.Close()
+		return nil, fmt.Errorf("chmod socket: %w", err)
+	}
+	return l, nil
+}

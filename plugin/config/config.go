@@ -1,0 +1,85 @@
+// Package config is dockward's configuration: defaults, then a YAML file,
+// then command-line flags, then Validate. Only the cli package reads it; the
+// values travel down as plain option structs.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultFile is read when it exists and --config is not given.
+const DefaultFile = "/etc/dockward/config.yaml"
+
+// Config is everything `dockward serve` needs.
+type Config struct {
+	Socket          string        `yaml:"socket"`
+	PolicyDir       string        `yaml:"policy_dir"`
+	AuditLog        string        `yaml:"audit_log"`
+	AuditAllows     bool          `yaml:"audit_allows"`
+	AuditMaxSizeMB  int           `yaml:"audit_max_size_mb"`
+	AuditMaxBackups int           `yaml:"audit_max_backups"`
+	EvalTimeout     time.Duration `yaml:"eval_timeout"`
+	LogLevel        string        `yaml:"log_level"`
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		Socket:          "/run/docker/plugins/dockward.sock",
+		PolicyDir:       "/etc/dockward/policies",
+		AuditLog:        "/var/log/dockward/audit.log",
+		AuditMaxSizeMB:  100,
+		AuditMaxBackups: 10,
+		EvalTimeout:     2 * time.Second,
+		LogLevel:        "info",
+	}
+}
+
+// LoadFile merges the YAML file at path over c. A missing file is an error
+// only when required (the user named it with --config).
+func (c *Config) LoadFile(path string, required bool) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !required {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true) // a misspelt key is an error, not a silent default
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("parse config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate reports the first invalid value, saying what is expected.
+func (c Config) Validate() error {
+	for name, p := range map[string]string{"socket": c.Socket, "policy_dir": c.PolicyDir, "audit_log": c.AuditLog} {
+		if p == "" || !filepath.IsAbs(p) {
+			return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
+		}
+	}
+	if c.EvalTimeout <= 0 {
+		return fmt.Errorf("invalid eval_timeout %q: must be > 0", c.EvalTimeout)
+	}
+	if c.AuditMaxSizeMB <= 0 {
+		return fmt.Errorf("invalid audit_max_size_mb %d: must be > 0", c.AuditMaxSizeMB)
+	}
+	if c.AuditMaxBackups < 0 {
+		return fmt.Errorf("invalid audit_max_backups %d: must be >= 0", c.AuditMaxBackups)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("invalid log_level %q: expected debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}

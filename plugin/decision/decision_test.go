@@ -1,0 +1,76 @@
+package decision
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMessage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		d    Decision
+		want []string // substrings, in order
+	}{
+		{
+			name: "two violations sorted by id, each with its fix",
+			d: Decision{Violations: []Violation{
+				{ID: "read_only_rootfs", Msg: "root filesystem is writable", Fix: "add --read-only"},
+				{ID: "drop_all_caps", Msg: "capabilities are not dropped", Fix: "add --cap-drop=ALL"},
+			}},
+			want: []string{"2 policy violations:",
+				"[drop_all_caps] capabilities are not dropped — fix: add --cap-drop=ALL",
+				"[read_only_rootfs] root filesystem is writable — fix: add --read-only",
+				"decision abc"},
+		},
+		{
+			name: "one violation is singular",
+			d:    Decision{Violations: []Violation{{ID: "no_privileged", Msg: "privileged", Fix: "remove --privileged"}}},
+			want: []string{"1 policy violation:", "[no_privileged]"},
+		},
+		{
+			name: "fail-closed reason",
+			d:    Deny("container create without a JSON body"),
+			want: []string{"request denied: container create without a JSON body"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.d.Sort()
+			got := tt.d.Message("abc")
+			rest := got
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("message %q lacks %q (in order)", got, w)
+				}
+				rest = rest[i+len(w):]
+			}
+		})
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	t.Parallel()
+	v := []Violation{{ID: "x"}}
+	tests := []struct {
+		d    Decision
+		want string
+	}{
+		{Decision{Allow: true}, OutcomeAllow},
+		{Decision{Allow: true, DryRun: v}, OutcomeDryRunDeny},
+		{Decision{Allow: true, Exempted: v}, OutcomeAllow},
+		{Decision{Violations: v}, OutcomeDeny},
+		{Deny("boom"), OutcomeDeny},
+		{Decision{}, OutcomeDeny},
+	}
+	for _, tt := range tests {
+		if got := tt.d.Outcome(); got != tt.want {
+			t.Errorf("%+v.Outcome() = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+	if (Decision{Allow: true}).Message("id") != "" {
+		t.Error("an allow has a message")
+	}
+}

@@ -1,0 +1,136 @@
+package input
+
+import (
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/moby/moby/api/types/container"
+)
+
+// decodeCreate decodes a container create body into the Docker API types the
+// daemon uses, and returns it together with its canonical re-encoding (Docker
+// field names, Env values removed) for input.body.
+func decodeCreate(raw []byte) (*container.CreateRequest, any, error) {
+	// B4: engines up to API 1.41 also honour HostConfig fields at the top
+	// level of the body (a deprecated wrapper); newer engines ignore them.
+	// Either reading could be the one that runs, so the body is ambiguous.
+	var top map[string]json.RawMessage
+	if err := decodeJSON(raw, &top); err != nil {
+		return nil, nil, denyf("container create body is not a JSON object: %v", err)
+	}
+	if keys := legacyHostConfigKeys(top); len(keys) > 0 {
+		return nil, nil, denyf("container create body has HostConfig fields at its top level (%s): "+
+			"engines up to API 1.41 apply them and newer ones ignore them, so the plugin cannot tell what would run; "+
+			"send them inside \"HostConfig\"", strings.Join(keys, ", "))
+	}
+	var cr container.CreateRequest
+	if err := decodeJSON(raw, &cr); err != nil {
+		return nil, nil, denyf("container create body cannot be decoded as the daemon decodes it: %v", err)
+	}
+	if cr.Config == nil {
+		cr.Config = &container.Config{}
+	}
+	if cr.HostConfig == nil {
+		cr.HostConfig = &container.HostConfig{}
+	}
+	body, err := canonical(&cr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &cr, body, nil
+}
+
+// canonical re-encodes the typed request with Docker's field names and
+// decodes it back into plain JSON values for Rego, with Env reduced to names.
+func canonical(cr *container.CreateRequest) (any, error) {
+	cfg := *cr.Config
+	if cfg.Env != nil {
+		names := make([]string, len(cfg.Env))
+		for i, kv := range cfg.Env {
+			names[i] = EnvName(kv)
+		}
+		cfg.Env = names
+	}
+	cp := container.CreateRequest{Config: &cfg, HostConfig: cr.HostConfig, NetworkingConfig: cr.NetworkingConfig}
+	b, err := json.Marshal(cp)
+	if err != nil {
+		return nil, denyf("container create body cannot be re-encoded: %v", err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, denyf("container create body cannot be re-encoded: %v", err)
+	}
+	return v, nil
+}
+
+var (
+	hostConfigKeysOnce sync.Once
+	hostConfigKeys     []string // JSON names of HostConfig fields, incl. Resources
+	configKeys         []string // JSON names of Config fields
+)
+
+// legacyHostConfigKeys returns the top-level keys that encoding/json would
+// match (case-insensitively) to a HostConfig field in the legacy wrapper.
+func legacyHostConfigKeys(top map[string]json.RawMessage) []string {
+	hostConfigKeysOnce.Do(func() {
+		hostConfigKeys = append(jsonNames(reflect.TypeOf(container.HostConfig{})), "Cpuset")
+		configKeys = append(jsonNames(reflect.TypeOf(container.Config{})), "HostConfig", "NetworkingConfig")
+	})
+	var found []string
+	for k := range top {
+		if matchesAny(k, configKeys) {
+			continue // a Config field or the wrappers: the current shape
+		}
+		if matchesAny(k, hostConfigKeys) {
+			found = append(found, k)
+		}
+	}
+	sort.Strings(found)
+	return found
+}
+
+func matchesAny(k string, names []string) bool {
+	for _, n := range names {
+		// strings.EqualFold is the folding encoding/json uses for keys
+		// (it also folds the Kelvin sign and long s).
+		if strings.EqualFold(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonNames lists the JSON keys of a struct type, flattening embedded structs
+// as encoding/json does.
+func jsonNames(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				names = append(names, jsonNames(ft)...)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	return names
+}

@@ -1,0 +1,216 @@
+// Package policy compiles the Rego policy directory into a prepared query and
+// evaluates it. It is the only package that imports OPA. A compiled policy is
+// immutable; reloads build a new one and swap it in atomically, so every
+// evaluation sees one whole policy, old or new.
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/loader"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/dockward/dockward/plugin/decision"
+)
+
+// Query is the policy entrypoint every evaluation asks for.
+const Query = "data.authz.decision"
+
+// RulePrefix is the package path every rule lives under.
+const RulePrefix = "data.authz.rules."
+
+// Compiled is one loaded, compiled and prepared policy set.
+type Compiled struct {
+	Dir      string
+	Revision string // sha256 over the files' names and contents
+	Rules    []string
+	LoadedAt time.Time
+	query    rego.PreparedEvalQuery
+}
+
+// Load reads every .rego file (tests excluded) and data file under dir,
+// compiles them in strict mode and prepares the decision query. It fails on
+// an empty directory, a compile error, a rule without its METADATA, or a
+// policy that does not define the decision.
+func Load(ctx context.Context, dir string) (*Compiled, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("policy directory: %w", err)
+	}
+	res, err := loader.NewFileLoader().WithProcessAnnotation(true).Filtered([]string{dir}, skipNonPolicy)
+	if err != nil {
+		return nil, fmt.Errorf("load policies from %s: %w", dir, err)
+	}
+	if len(res.Modules) == 0 {
+		return nil, fmt.Errorf("no .rego policy files in %s", dir)
+	}
+	revision, err := revisionOf(dir)
+	if err != nil {
+		return nil, err
+	}
+	opts := []func(*rego.Rego){
+		rego.Query(Query),
+		rego.Store(inmem.NewFromObject(res.Documents)),
+		rego.Strict(true),
+		rego.StrictBuiltinErrors(true), // a builtin error is an error, hence a deny
+	}
+	paths := make([]string, 0, len(res.Modules))
+	for p := range res.Modules {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		opts = append(opts, rego.ParsedModule(res.Modules[p].Parsed))
+	}
+	r := rego.New(opts...)
+	pq, err := r.PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compile policies in %s: %w", dir, err)
+	}
+	rules, err := checkRules(res.ParsedModules())
+	if err != nil {
+		return nil, err
+	}
+	return &Compiled{Dir: dir, Revision: revision, Rules: rules, LoadedAt: time.Now(), query: pq}, nil
+}
+
+// skipNonPolicy keeps .rego and data files, dropping tests (they belong to
+// `go test` and `dockward policy test`, not to the running plugin) and
+// anything that is not policy, such as README.md.
+func skipNonPolicy(abspath string, info fs.FileInfo, _ int) bool {
+	if info.IsDir() {
+		return strings.HasPrefix(info.Name(), ".") && info.Name() != "."
+	}
+	name := info.Name()
+	switch {
+	case strings.HasSuffix(name, "_test.rego"):
+		return true
+	case strings.HasSuffix(name, ".rego"), name == "data.json", name == "data.yaml", name == "data.yml":
+		return false
+	}
+	return true
+}
+
+// revisionOf hashes the names and contents of the files that make up the
+// policy, so the audit log can say which policy decided.
+func revisionOf(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if skipNonPolicy(p, info, 0) || d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s\x00%d\x00", rel, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hash policies: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// checkRules enforces the rule contract: every package under authz.rules
+// carries title, custom.fix and custom.severity in its METADATA, so every
+// denial can tell the developer what to do.
+func checkRules(modules map[string]*ast.Module) ([]string, error) {
+	var ids []string
+	var problems []string
+	for file, m := range modules {
+		pkg := m.Package.Path.String()
+		if !strings.HasPrefix(pkg, RulePrefix) {
+			continue
+		}
+		var title, fix, severity bool
+		for _, a := range m.Annotations {
+			if a.Scope != "package" {
+				continue
+			}
+			title = title || a.Title != ""
+			if a.Custom != nil {
+				_, fix = a.Custom["fix"]
+				_, severity = a.Custom["severity"]
+			}
+		}
+		var missing []string
+		for name, ok := range map[string]bool{"title": title, "custom.fix": fix, "custom.severity": severity} {
+			if !ok {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			problems = append(problems, fmt.Sprintf("%s: package %s lacks METADATA %s", file, pkg, strings.Join(missing, ", ")))
+		}
+		ids = append(ids, pkg[strings.LastIndex(pkg, ".")+1:])
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, errors.New("rule metadata: " + strings.Join(problems, "; "))
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// Eval evaluates the decision for one input. An undefined decision or a
+// malformed one is an error; the caller denies.
+func (c *Compiled) Eval(ctx context.Context, input any) (decision.Decision, error) {
+	v, err := toValue(input)
+	if err != nil {
+		return decision.Decision{}, fmt.Errorf("convert input: %w", err)
+	}
+	rs, err := c.query.Eval(ctx, rego.EvalParsedInput(v))
+	if err != nil {
+		return decision.Decision{}, fmt.Errorf("evaluate policy: %w", err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return decision.Decision{}, fmt.Errorf("policy left %s undefined", Query)
+	}
+	d, err := parseDecision(rs[0].Expressions[0].Value)
+	if err != nil {
+		return decision.Decision{}, err
+	}
+	d.Sort()
+	return d, nil
+}
+
+// Engine holds the current policy and swaps it on reload.
+type Engine struct {
+	current atomic.Pointer[Compiled]
+}
+
+// NewEngine returns an engine serving c.
+func NewEngine(c *Compiled) *Engine {
+	e := &Engine{}
+	e.current.Store(c)
+	return e
+}
+
+// Current returns the policy in force.
+func (e *Engine) Current() *Compiled { return e.current.Load() }
+
+// Swap puts c in force.
+func (e *Engine) Swap(c *Compiled) { e.current.Store(c) }
