@@ -62,6 +62,9 @@ type Error struct{ Reason string }
 
 func (e *Error) Error() string { return e.Reason }
 
+// ErrNoRequest is a protocol failure: the authz request had no method or URI.
+var ErrNoRequest = errors.New("the authorization request carried no method or URI (dockward could not decode what dockerd sent)")
+
 func denyf(format string, args ...any) error { return &Error{Reason: fmt.Sprintf(format, args...)} }
 
 // Builder turns authz requests into Inputs. Its Resolver resolves host paths;
@@ -76,7 +79,7 @@ func (b Builder) Build(req authorization.Request) (*Input, error) {
 	if req.RequestMethod == "" || req.RequestURI == "" {
 		// go-plugins-helpers calls the plugin with a zero Request when it
 		// cannot decode what dockerd sent; that must never be an allow.
-		return nil, denyf("the authorization request carried no method or URI")
+		return nil, ErrNoRequest
 	}
 	rt, err := route.Parse(req.RequestMethod, req.RequestURI)
 	if err != nil {

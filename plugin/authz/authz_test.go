@@ -1,0 +1,308 @@
+package authz
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/sirupsen/logrus"
+
+	"github.com/dockward/dockward/plugin/audit"
+	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/policy"
+)
+
+const (
+	minimalPolicy = "../policy/testdata/minimal"
+	library       = "../../policies"
+)
+
+type harness struct {
+	plugin *Plugin
+	audit  *bytes.Buffer
+	mu     *sync.Mutex
+}
+
+func (h harness) auditLines(t testing.TB) []map[string]any {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(h.audit.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("audit line is not JSON: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func newHarness(t testing.TB, dir string, builder input.Builder, opts Options) harness {
+	t.Helper()
+	var engine *policy.Engine
+	if dir == "" {
+		engine = policy.NewEngine(nil)
+	} else {
+		c, err := policy.Load(t.Context(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		engine = policy.NewEngine(c)
+	}
+	buf, mu := &bytes.Buffer{}, &sync.Mutex{}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	p := New(t.Context(), engine, builder, audit.New(lockedWriter{mu, buf}, nil, "test"), log, opts)
+	return harness{plugin: p, audit: buf, mu: mu}
+}
+
+func create(body string) authorization.Request {
+	return authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/create",
+		RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: []byte(body)}
+}
+
+type panicResolver struct{}
+
+func (panicResolver) Resolve(string) (string, error) { panic("resolver exploded") }
+
+// TestFailClosed: every way the plugin can fail to reach a verdict denies.
+func TestFailClosed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		dir     string
+		builder input.Builder
+		opts    Options
+		req     authorization.Request
+		wantMsg string // in Msg: the request was refused
+		wantErr string // in Err: the plugin failed
+	}{
+		{name: "zero request", dir: minimalPolicy, req: authorization.Request{}, wantErr: "no method or URI"},
+		{name: "empty create body", dir: minimalPolicy, req: create(""), wantMsg: "without a JSON body"},
+		{name: "non-JSON create body", dir: minimalPolicy, req: create("nope"), wantMsg: "not a JSON object"},
+		{name: "no policy loaded", dir: "", req: create(`{"Image":"b"}`), wantErr: "no policy is loaded"},
+		{name: "evaluation timeout", dir: minimalPolicy, opts: Options{EvalTimeout: 20 * time.Millisecond},
+			req: create(`{"Image":"slow"}`), wantErr: "policy evaluation failed"},
+		{name: "panic", dir: minimalPolicy, builder: input.Builder{Resolver: panicResolver{}},
+			req: create(`{"Image":"b","HostConfig":{"Binds":["/etc:/x"]}}`), wantErr: "panic: resolver exploded"},
+		{name: "policy verdict", dir: minimalPolicy, req: create(`{"Image":"b","HostConfig":{"Privileged":true}}`),
+			wantMsg: "[no_privileged] container is privileged — fix: remove --privileged"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, tt.dir, tt.builder, tt.opts)
+			resp := h.plugin.AuthZReq(tt.req)
+			if resp.Allow {
+				t.Fatalf("allowed: %+v", resp)
+			}
+			if tt.wantMsg != "" && !strings.Contains(resp.Msg, tt.wantMsg) {
+				t.Errorf("Msg = %q, want %q", resp.Msg, tt.wantMsg)
+			}
+			if tt.wantErr != "" && !strings.Contains(resp.Err, tt.wantErr) {
+				t.Errorf("Err = %q, want %q", resp.Err, tt.wantErr)
+			}
+			lines := h.auditLines(t)
+			if len(lines) != 1 || lines[0][audit.KeyDecision] != "deny" {
+				t.Fatalf("audit = %v, want one deny record", lines)
+			}
+		})
+	}
+}
+
+func TestAuthZResAllows(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, minimalPolicy, input.Builder{}, Options{})
+	if !h.plugin.AuthZRes(authorization.Request{}).Allow {
+		t.Fatal("AuthZRes denied")
+	}
+}
+
+// fixture is a create request captured from the real docker CLI
+// (plugin/testdata/requests).
+type fixture struct {
+	RequestMethod  string
+	RequestURI     string `json:"RequestUri"`
+	RequestHeaders map[string]string
+	RequestBody    json.RawMessage
+}
+
+// TestCorpus runs every captured request through the real normalizer and the
+// shipped policy: allow/* must be allowed, deny/<rule_id>/* denied by exactly
+// that rule, with its fix in the message.
+func TestCorpus(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../testdata/requests/*/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob("../testdata/requests/deny/*/*.json")
+	files = append(files, more...)
+	if len(files) < 20 {
+		t.Fatalf("only %d fixtures", len(files))
+	}
+	h := newHarness(t, library, input.Builder{}, Options{})
+	for _, f := range files {
+		t.Run(strings.TrimPrefix(f, "../testdata/requests/"), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fx fixture
+			if err := json.Unmarshal(b, &fx); err != nil {
+				t.Fatal(err)
+			}
+			req := authorization.Request{RequestMethod: fx.RequestMethod, RequestURI: fx.RequestURI,
+				RequestHeaders: fx.RequestHeaders, RequestBody: fx.RequestBody}
+			resp := h.plugin.AuthZReq(req)
+			rel, _ := filepath.Rel("../testdata/requests", f)
+			parts := strings.Split(rel, string(filepath.Separator))
+			if parts[0] == "allow" {
+				if !resp.Allow {
+					t.Fatalf("denied: %s%s", resp.Msg, resp.Err)
+				}
+				return
+			}
+			rule := parts[1]
+			if resp.Allow || resp.Err != "" {
+				t.Fatalf("want a policy deny by %s, got %+v", rule, resp)
+			}
+			ids := violationIDs(resp.Msg)
+			if len(ids) != 1 || ids[0] != rule {
+				t.Errorf("violations %v, want exactly [%s]; message:\n%s", ids, rule, resp.Msg)
+			}
+			if !strings.Contains(resp.Msg, "— fix: ") {
+				t.Errorf("message has no fix:\n%s", resp.Msg)
+			}
+		})
+	}
+}
+
+func violationIDs(msg string) []string {
+	var ids []string
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			if i := strings.Index(line, "]"); i > 0 {
+				ids = append(ids, line[1:i])
+			}
+		}
+	}
+	sort.Strings(ids)
+	out := ids[:0]
+	for i, id := range ids {
+		if i == 0 || id != ids[i-1] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// TestAuditRecord checks what an operator reads after a deny, and that no
+// secret reaches it.
+func TestAuditRecord(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, library, input.Builder{}, Options{})
+	req := create(`{"Image":"busybox","Env":["SECRET_TOKEN=hunter2"],"HostConfig":{"Privileged":true}}`)
+	req.RequestURI = "/v1.41/containers/create?name=web"
+	req.User, req.UserAuthNMethod = "alice", "TLS"
+	req.RequestHeaders["X-Registry-Auth"] = "c2VjcmV0"
+	if resp := h.plugin.AuthZReq(req); resp.Allow {
+		t.Fatal("allowed")
+	}
+	lines := h.auditLines(t)
+	if len(lines) != 1 {
+		t.Fatalf("want 1 audit record, got %d", len(lines))
+	}
+	rec := lines[0]
+	want := map[string]any{
+		audit.KeySchema: "1", audit.KeyDecision: "deny", audit.KeyUser: "alice", audit.KeyAuthnMethod: "TLS",
+		audit.KeyMethod: "POST", audit.KeyPath: "/containers/create", audit.KeyEndpoint: "container.create",
+		audit.KeyContainerName: "web", audit.KeyImage: "busybox", audit.KeyPluginVersion: "test",
+	}
+	for k, v := range want {
+		if rec[k] != v {
+			t.Errorf("%s = %v, want %v", k, rec[k], v)
+		}
+	}
+	for _, k := range []string{audit.KeyDecisionID, audit.KeyPolicyRevision, audit.KeyLatencyMS, "time"} {
+		if rec[k] == nil || rec[k] == "" {
+			t.Errorf("%s missing", k)
+		}
+	}
+	vs, _ := rec[audit.KeyViolations].([]any)
+	found := false
+	for _, v := range vs {
+		if v.(map[string]any)["id"] == "no_privileged" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("violations %v lack no_privileged", vs)
+	}
+	raw := h.audit.String()
+	for _, secret := range []string{"hunter2", "c2VjcmV0"} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("audit log contains secret %q", secret)
+		}
+	}
+}
+
+// TestAllowsAudited: plain allows are audited only when configured.
+func TestAllowsAudited(t *testing.T) {
+	t.Parallel()
+	get := authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json"}
+	for _, auditAllows := range []bool{false, true} {
+		h := newHarness(t, minimalPolicy, input.Builder{}, Options{AuditAllows: auditAllows})
+		if !h.plugin.AuthZReq(get).Allow {
+			t.Fatal("GET denied")
+		}
+		if n := len(h.auditLines(t)); (n == 1) != auditAllows {
+			t.Errorf("audit_allows=%v: %d records", auditAllows, n)
+		}
+	}
+}
+
+// TestAuditWriteFailureStillDecides: a full disk must not turn a deny into
+// an allow.
+func TestAuditWriteFailureStillDecides(t *testing.T) {
+	t.Parallel()
+	c, err := policy.Load(t.Context(), minimalPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	p := New(t.Context(), policy.NewEngine(c), input.Builder{}, audit.New(failWriter{}, nil, "t"), log, Options{})
+	if p.AuthZReq(create(`{"Image":"b","HostConfig":{"Privileged":true}}`)).Allow {
+		t.Fatal("allowed")
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

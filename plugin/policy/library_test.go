@@ -1,0 +1,49 @@
+package policy
+
+import (
+	"reflect"
+	"testing"
+)
+
+// The shipped policy library, tested as it ships: `go test ./...` runs every
+// *_test.rego with OPA's tester, so one command tests Go and Rego.
+const library = "../../policies"
+
+// profileRules are the restricted profile's rule ids (docs: README.md).
+var profileRules = []string{
+	"cap_add_allowlist", "cpu_limit", "drop_all_caps", "host_mounts", "loopback_ports", "memory_limit",
+	"no_cgroup_parent", "no_devices", "no_host_namespaces", "no_new_privileges", "no_oom_kill_disable",
+	"no_privileged", "no_unconfined_profiles", "no_unsafe_sysctls", "non_root_user", "pids_limit", "read_only_rootfs",
+}
+
+func TestLibraryRegoTests(t *testing.T) {
+	t.Parallel()
+	results, err := RunTests(t.Context(), library)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) < 2*len(profileRules) {
+		t.Fatalf("only %d Rego tests; every rule needs a test_allow_* and a test_deny_*", len(results))
+	}
+	for _, r := range results {
+		if !r.Pass && !r.Skip {
+			t.Errorf("FAIL %s (%s): %s", r.Name, r.Location, r.Err)
+		}
+	}
+	t.Logf("%d Rego tests", len(results))
+}
+
+func TestLibraryLoads(t *testing.T) {
+	t.Parallel()
+	c, err := Load(t.Context(), library)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, r := range c.Rules {
+		rules = append(rules, r)
+	}
+	if !reflect.DeepEqual(rules, profileRules) {
+		t.Errorf("rules = %v\nwant    %v", rules, profileRules)
+	}
+}
