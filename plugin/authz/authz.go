@@ -5,6 +5,7 @@ package authz
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -93,7 +94,9 @@ func (p *Plugin) AuthZReq(req authorization.Request) (resp authorization.Respons
 		ev.ContainerName, ev.Image = in.Container.Name, in.Container.Image
 	}
 	if p.log.IsLevelEnabled(logrus.DebugLevel) {
-		p.log.WithFields(logrus.Fields{"decision_id": id, "input": in}).Debug("input")
+		// Safe to log: the input holds Env names only and no headers.
+		b, _ := json.Marshal(in)
+		p.log.WithFields(logrus.Fields{"decision_id": id, "input": string(b)}).Debug("input")
 	}
 
 	c := p.engine.Current()
