@@ -1,0 +1,63 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadFileAndValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr string
+		check   func(c Config) bool
+	}{
+		{name: "overrides", yaml: "policy_dir: /srv/p\naudit_allows: true\neval_timeout: 500ms\n",
+			check: func(c Config) bool {
+				return c.PolicyDir == "/srv/p" && c.AuditAllows && c.EvalTimeout == 500*time.Millisecond &&
+					c.Socket == Default().Socket
+			}},
+		{name: "misspelt key", yaml: "polcy_dir: /x\n", wantErr: "field polcy_dir not found"},
+		{name: "relative path", yaml: "audit_log: audit.log\n", wantErr: `invalid audit_log "audit.log": must be an absolute path`},
+		{name: "zero timeout", yaml: "eval_timeout: 0s\n", wantErr: "invalid eval_timeout"},
+		{name: "bad level", yaml: "log_level: loud\n", wantErr: `invalid log_level "loud"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c := Default()
+			err := c.LoadFile(path, true)
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Fatalf("err %v config %+v", err, c)
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if err := c.LoadFile("/nonexistent/dockward.yaml", false); err != nil {
+		t.Errorf("optional missing file: %v", err)
+	}
+	if err := c.LoadFile("/nonexistent/dockward.yaml", true); err == nil {
+		t.Error("required missing file: no error")
+	}
+}
