@@ -133,16 +133,16 @@ func (l *Logger) Record(ev Event) error {
 		KeyEndpoint:       ev.Endpoint,
 		KeyContainerName:  ev.ContainerName,
 		KeyImage:          ev.Image,
-		KeyViolations:     items(d.Violations),
+		KeyViolations:     toItems(d.Violations),
 		KeyPolicyRevision: ev.PolicyRevision,
 		KeyPluginVersion:  l.version,
 		KeyLatencyMS:      float64(ev.Latency.Microseconds()) / 1000,
 	}
 	if len(d.DryRun) > 0 {
-		fields[KeyDryRun] = items(d.DryRun)
+		fields[KeyDryRun] = toItems(d.DryRun)
 	}
 	if len(d.Exempted) > 0 {
-		fields[KeyExempted] = items(d.Exempted)
+		fields[KeyExempted] = toItems(d.Exempted)
 	}
 	if d.Reason != "" {
 		fields[KeyReason] = d.Reason
@@ -173,7 +173,7 @@ func (l *Logger) Close() error {
 	return l.closer.Close()
 }
 
-func items(vs []decision.Violation) []Item {
+func toItems(vs []decision.Violation) []Item {
 	out := make([]Item, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, Item{ID: v.ID, Msg: v.Msg, Exemption: v.Exemption})
