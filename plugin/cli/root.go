@@ -41,7 +41,7 @@ and writes every denial to an audit log.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newVersion(), newPolicy(), newDaemonConfig())
+	root.AddCommand(newServe(), newVersion(), newPolicy(), newAudit(), newDaemonConfig())
 	return root
 }
 
