@@ -12,11 +12,16 @@ import (
 
 func main() {
 	if err := cli.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "dockward:", err)
+		// Scripts rely on the exit codes each command documents (conftest
+		// and Regal do the same with a typed exit error).
 		var ee *cli.ExitError
 		if errors.As(err, &ee) {
+			if !ee.Silent {
+				fmt.Fprintln(os.Stderr, "dockward:", err)
+			}
 			os.Exit(ee.Code)
 		}
+		fmt.Fprintln(os.Stderr, "dockward:", err)
 		os.Exit(1)
 	}
 }

@@ -49,7 +49,23 @@ func New(ctx context.Context, engine *policy.Engine, builder input.Builder, audi
 var _ authorization.Plugin = (*Plugin)(nil)
 
 // AuthZReq decides whether dockerd may run a request.
-func (p *Plugin) AuthZReq(req authorization.Request) (resp authorization.Response) {
+func (p *Plugin) AuthZReq(req authorization.Request) authorization.Response {
+	r := p.Decide(req)
+	return response(r.Decision, r.ID, r.Internal)
+}
+
+// Result is one decision with what the audit record says about it.
+type Result struct {
+	ID       string
+	Decision decision.Decision
+	Internal bool // the plugin failed, as opposed to the request being refused
+	Event    audit.Event
+}
+
+// Decide runs the whole decision path for one request (normalize, evaluate,
+// audit) — the path `dockward check` shares with the plugin, so that check
+// says exactly what the daemon would be told.
+func (p *Plugin) Decide(req authorization.Request) (res Result) {
 	start := time.Now()
 	id := uuid.NewString()
 	ev := audit.Event{
@@ -77,7 +93,7 @@ func (p *Plugin) AuthZReq(req authorization.Request) (resp authorization.Respons
 			ev.PolicyRevision = c.Revision
 		}
 		p.record(ev)
-		resp = response(d, id, internal)
+		res = Result{ID: id, Decision: d, Internal: internal, Event: ev}
 	}()
 
 	in, err := p.builder.Build(req)
@@ -122,6 +138,9 @@ func (p *Plugin) AuthZRes(authorization.Request) authorization.Response {
 
 func (p *Plugin) record(ev audit.Event) {
 	d := ev.Decision
+	if p.audit == nil {
+		return // dockward check: nothing happened, nothing to audit
+	}
 	if d.Allow && len(d.DryRun) == 0 && len(d.Exempted) == 0 && !p.opts.AuditAllows {
 		return
 	}

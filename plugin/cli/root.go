@@ -13,8 +13,9 @@ var Version = "dev"
 
 // ExitError carries a process exit code through cobra.
 type ExitError struct {
-	Code int
-	Err  error
+	Code   int
+	Err    error
+	Silent bool // the command already said everything on stdout
 }
 
 func (e *ExitError) Error() string { return e.Err.Error() }
@@ -41,7 +42,7 @@ and writes every denial to an audit log.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newVersion(), newPolicy(), newAudit(), newDaemonConfig())
+	root.AddCommand(newServe(), newCheck(), newAudit(), newPolicy(), newDaemonConfig(), newVersion())
 	return root
 }
 

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/dockward/dockward/plugin/authz"
+	"github.com/dockward/dockward/plugin/capture"
+	"github.com/dockward/dockward/plugin/config"
+	"github.com/dockward/dockward/plugin/decision"
+	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/policy"
+)
+
+type checkParams struct {
+	policyDir string
+	user      string
+	json      bool
+	timeout   time.Duration
+}
+
+func newCheck() *cobra.Command {
+	p := checkParams{}
+	cmd := &cobra.Command{
+		Use:   "check [flags] -- docker run ... | check [flags] FILE.json",
+		Short: "Say whether the policy would allow a docker command, without running it",
+		Long: `Say whether the active policy would allow a docker command, with the same
+violations and fixes the daemon would print — without touching any daemon.
+
+The real docker CLI parses the command: dockward points it at a short-lived
+socket of its own, captures the API request it sends, and decides on it with
+the plugin's own code path. A FILE.json argument is a raw API request instead:
+{"RequestMethod": "POST", "RequestUri": "/v1.41/containers/create",
+ "RequestHeaders": {"Content-Type": "application/json"}, "RequestBody": {...}}
+(RequestBody may also be base64, as in the plugin protocol).
+
+Exit status: 0 allowed, 1 denied, 2 error.`,
+		Example: `  dockward check -- docker run --rm busybox true
+  dockward check -- docker run --read-only --cap-drop=ALL --user 1000 busybox
+  dockward check --user alice --json -- docker create -v /:/host busybox
+  dockward check request.json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dash := cmd.ArgsLenAtDash()
+			var req authorization.Request
+			switch {
+			case dash == 0 && len(args) > 0:
+				res, err := capture.Run(cmd.Context(), args, p.timeout)
+				if err != nil {
+					return &ExitError{Code: 2, Err: err}
+				}
+				req = res.Request
+			case dash < 0 && len(args) == 1:
+				r, err := readRequestFile(args[0])
+				if err != nil {
+					return &ExitError{Code: 2, Err: err}
+				}
+				req = r
+			default:
+				return &ExitError{Code: 2, Err: errors.New("give a docker command after -- (dockward check -- docker run ...) or one request file")}
+			}
+			req.User = p.user
+			if p.user != "" {
+				req.UserAuthNMethod = "TLS"
+			}
+			return runCheck(cmd.Context(), cmd.OutOrStdout(), p, req)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.policyDir, "policy-dir", config.Default().PolicyDir, "policy directory to decide with")
+	f.StringVar(&p.user, "user", "", "decide as this TLS user (exemptions apply per user)")
+	f.BoolVar(&p.json, "json", false, "print the decision as JSON")
+	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "how long the docker command may take to send its request")
+	return cmd
+}
+
+func runCheck(ctx context.Context, out io.Writer, p checkParams, req authorization.Request) error {
+	c, err := policy.Load(ctx, p.policyDir)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{}, nil, log, authz.Options{})
+	res := plugin.Decide(req)
+	d := res.Decision
+	if p.json {
+		if err := json.NewEncoder(out).Encode(checkJSON(res, c.Revision)); err != nil {
+			return err
+		}
+	} else {
+		printCheck(out, res, c.Revision)
+	}
+	switch {
+	case res.Internal:
+		return &ExitError{Code: 2, Err: errors.New(d.Reason)}
+	case !d.Allow:
+		return &ExitError{Code: 1, Err: errors.New("the policy would deny this request"), Silent: true}
+	}
+	return nil
+}
+
+func checkJSON(res authz.Result, revision string) map[string]any {
+	d := res.Decision
+	nonNil := func(v []decision.Violation) []decision.Violation {
+		if v == nil {
+			return []decision.Violation{}
+		}
+		return v
+	}
+	return map[string]any{
+		"allow": d.Allow, "decision": d.Outcome(), "endpoint": res.Event.Endpoint, "image": res.Event.Image,
+		"violations": nonNil(d.Violations), "dryrun": nonNil(d.DryRun), "exempted": nonNil(d.Exempted),
+		"reason": d.Reason, "policy_revision": revision,
+	}
+}
+
+func printCheck(out io.Writer, res authz.Result, revision string) {
+	d := res.Decision
+	what := res.Event.Method + " " + res.Event.Path
+	if res.Event.Endpoint != "" {
+		what = res.Event.Endpoint
+	}
+	if res.Event.Image != "" {
+		what += " (image " + res.Event.Image + ")"
+	}
+	if d.Allow {
+		fmt.Fprintf(out, "ALLOWED: %s\n", what)
+	} else {
+		fmt.Fprintf(out, "DENIED: %s\n", what)
+		fmt.Fprintln(out, indent(d.Message("")))
+	}
+	for _, v := range d.DryRun {
+		fmt.Fprintf(out, "  dry-run (not enforced): [%s] %s — fix: %s\n", v.ID, v.Msg, v.Fix)
+	}
+	for _, v := range d.Exempted {
+		fmt.Fprintf(out, "  exempted (%s): [%s] %s\n", v.Exemption, v.ID, v.Msg)
+	}
+	fmt.Fprintf(out, "policy revision %s\n", short(revision))
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n  ")
+}
+
+func short(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
+// readRequestFile reads a raw API request: the fixture form (RequestBody as
+// JSON) or the protocol form (RequestBody base64).
+func readRequestFile(path string) (authorization.Request, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return authorization.Request{}, err
+	}
+	var f struct {
+		RequestMethod  string
+		RequestURI     string `json:"RequestUri"`
+		RequestHeaders map[string]string
+		RequestBody    json.RawMessage
+		User           string
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return authorization.Request{}, fmt.Errorf("%s: not a request file: %w", path, err)
+	}
+	req := authorization.Request{RequestMethod: f.RequestMethod, RequestURI: f.RequestURI, RequestHeaders: f.RequestHeaders}
+	if len(f.RequestBody) > 0 && f.RequestBody[0] == '"' {
+		var s string
+		_ = json.Unmarshal(f.RequestBody, &s)
+		if req.RequestBody, err = base64.StdEncoding.DecodeString(s); err != nil {
+			return req, fmt.Errorf("%s: RequestBody is a string but not base64: %w", path, err)
+		}
+	} else if len(f.RequestBody) > 0 && string(f.RequestBody) != "null" {
+		req.RequestBody = f.RequestBody
+	}
+	if req.RequestHeaders == nil {
+		req.RequestHeaders = map[string]string{"Content-Type": "application/json"}
+	}
+	return req, nil
+}

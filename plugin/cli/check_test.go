@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const minimalPolicy = "../policy/testdata/minimal"
+
+func exitCode(err error) int {
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.Code
+	}
+	return 1
+}
+
+// TestCheckWithRealCLI lets the real docker CLI parse the flags.
+func TestCheckWithRealCLI(t *testing.T) {
+	t.Parallel()
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		t.Skip("no docker CLI on PATH (install/test.sh installs docker.io)")
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"denied", []string{docker, "run", "--rm", "--privileged", "busybox", "true"}, 1,
+			[]string{"DENIED: container.create (image busybox)", "[no_privileged] container is privileged — fix: remove --privileged"}},
+		{"allowed", []string{docker, "create", "--read-only", "busybox"}, 0, []string{"ALLOWED: container.create"}},
+		{"global -H is replaced", []string{docker, "-H", "unix:///nonexistent.sock", "run", "--privileged", "alpine"}, 1, []string{"(image alpine)"}},
+		{"a read sends nothing to check", []string{docker, "ps"}, 2, nil},
+		{"the CLI rejects bad flags itself", []string{docker, "run", "--no-such-flag", "busybox"}, 2, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"check", "--policy-dir", minimalPolicy, "--"}, tt.args...)
+			out, err := run(t, t.Context(), args...)
+			if c := exitCode(err); c != tt.code {
+				t.Fatalf("exit %d (%v), want %d; output:\n%s", c, err, tt.code, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckFile(t *testing.T) {
+	t.Parallel()
+	out, err := run(t, t.Context(), "check", "--policy-dir", minimalPolicy, "--json", "../testdata/requests/deny/no_privileged/privileged.json")
+	if exitCode(err) != 1 || !strings.Contains(out, `"id":"no_privileged"`) {
+		t.Fatalf("exit %d, output %s", exitCode(err), out)
+	}
+	out, err = run(t, t.Context(), "check", "--policy-dir", minimalPolicy, "../testdata/requests/allow/hardened_cli20_10.json")
+	if exitCode(err) != 0 || !strings.Contains(out, "ALLOWED") {
+		t.Fatalf("exit %d, output %s", exitCode(err), out)
+	}
+	if _, err := run(t, t.Context(), "check", "--policy-dir", minimalPolicy); exitCode(err) != 2 {
+		t.Fatalf("no arguments: exit %d", exitCode(err))
+	}
+}

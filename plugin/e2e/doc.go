@@ -1,0 +1,23 @@
+// Package e2e runs dockward in front of a real, isolated dockerd and drives
+// it with the real docker CLI: what a developer types, what the daemon
+// forwards, what the plugin decides and what lands in the audit log.
+//
+// One plugin and one daemon serve the whole package (started on first use,
+// stopped by TestMain). The daemon is private: its own socket, data root,
+// exec root, pid file and managed containerd under a temporary directory.
+// Only the plugin socket is shared with the host, because dockerd looks
+// legacy plugins up at a fixed path; the harness refuses to start when
+// another process serves it.
+//
+// Environment:
+//
+//	DOCKWARD_E2E_ENGINE      debian (/usr/sbin/dockerd, API 1.41; default) or
+//	                         current (dockerd and runc from DOCKWARD_E2E_BIN)
+//	DOCKWARD_E2E_BIN         directory of the current engine (default /opt/dwtools/bin)
+//	DOCKWARD_E2E_ALLOW_SKIP  1: skip instead of failing when the engine is missing
+//	DOCKWARD_E2E_POLICY_DIR  policies to copy (default: the repository's policies/)
+//	DOCKWARD_E2E_CONTAINERD  own: start containerd ourselves instead of
+//	                         letting dockerd manage it (automatic fallback too)
+//
+// Run: go test -tags e2e -count=1 -v ./plugin/e2e/ (as root).
+package e2e

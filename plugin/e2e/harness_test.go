@@ -1,0 +1,938 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	pluginName   = "dockward"
+	pluginSocket = "/run/docker/plugins/dockward.sock"
+	testImage    = "dockward-test:busybox"
+	deniedPrefix = "authorization denied by plugin dockward"
+	cmdTimeout   = 90 * time.Second
+)
+
+// hardened is the compliant `docker run` of the restricted profile, one
+// token per flag so a case can drop or replace exactly one of them.
+var hardened = []string{
+	"--read-only",
+	"--tmpfs=/tmp",
+	"--cap-drop=ALL",
+	"--cap-add=NET_RAW",
+	"--security-opt=no-new-privileges",
+	"--user=1000:1000",
+	"--memory=128m",
+	"--cpus=0.5",
+	"--pids-limit=100",
+}
+
+// harness is the plugin and daemon under test.
+type harness struct {
+	engine     string
+	dir        string // short temporary root: unix socket paths are limited to 108 bytes
+	dockerd    string
+	runc       string // "" for the engine's default runtime
+	binDir     string // prepended to PATH for dockerd ("" for none)
+	cli        string
+	dockward   string
+	dockerSock string
+	policyDir  string
+	auditLog   string
+	pluginLog  string
+	daemonLog  string
+
+	procs []*proc // started by us, stopped in reverse order
+}
+
+var (
+	h        *harness
+	setupErr error
+	skipWhy  string
+	setupMu  sync.Mutex
+	setupRan bool
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if h != nil {
+		if code != 0 {
+			h.dumpLogs(os.Stdout)
+		}
+		if err := h.teardown(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e teardown: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// env returns the running harness, starting it on first use. It skips or
+// fails the test when the harness cannot run.
+func env(t *testing.T) *harness {
+	t.Helper()
+	setupMu.Lock()
+	defer setupMu.Unlock()
+	if !setupRan {
+		setupRan = true
+		start := time.Now()
+		h, skipWhy, setupErr = setup()
+		if setupErr == nil && skipWhy == "" {
+			t.Logf("harness up in %s: engine %s, dockerd %s, cli %s, dir %s",
+				time.Since(start).Round(time.Millisecond), h.engine, h.dockerd, h.cli, h.dir)
+		}
+	}
+	if skipWhy != "" {
+		t.Skip(skipWhy)
+	}
+	if setupErr != nil {
+		t.Fatalf("e2e harness: %v", setupErr)
+	}
+	return h
+}
+
+func setup() (*harness, string, error) {
+	if os.Geteuid() != 0 {
+		return skipOrFail("e2e tests need root (they start dockerd)")
+	}
+	hs := &harness{engine: os.Getenv("DOCKWARD_E2E_ENGINE")}
+	if hs.engine == "" {
+		hs.engine = "debian"
+	}
+	switch hs.engine {
+	case "debian":
+		hs.dockerd = "/usr/sbin/dockerd"
+	case "current":
+		hs.binDir = os.Getenv("DOCKWARD_E2E_BIN")
+		if hs.binDir == "" {
+			hs.binDir = "/opt/dwtools/bin"
+		}
+		hs.dockerd = filepath.Join(hs.binDir, "dockerd")
+		hs.runc = filepath.Join(hs.binDir, "runc")
+	default:
+		return nil, "", fmt.Errorf("DOCKWARD_E2E_ENGINE=%q: want debian or current", hs.engine)
+	}
+	for _, bin := range []string{hs.dockerd, hs.runc} {
+		if bin == "" {
+			continue
+		}
+		if _, err := os.Stat(bin); err != nil {
+			return skipOrFail(fmt.Sprintf("engine %s: %s is missing (install/test.sh builds it): %v", hs.engine, bin, err))
+		}
+	}
+	cli, err := findDockerCLI()
+	if err != nil {
+		return skipOrFail(err.Error())
+	}
+	hs.cli = cli
+	if err := checkPluginSocketFree(); err != nil {
+		return nil, "", err
+	}
+
+	dir, err := os.MkdirTemp("/tmp", "dw-e2e-")
+	if err != nil {
+		return nil, "", err
+	}
+	hs.dir = dir
+	hs.dockerSock = filepath.Join(dir, "docker.sock")
+	hs.policyDir = filepath.Join(dir, "policies")
+	hs.auditLog = filepath.Join(dir, "audit", "audit.log")
+	hs.pluginLog = filepath.Join(dir, "plugin.log")
+	hs.daemonLog = filepath.Join(dir, "dockerd.log")
+	// From here on TestMain tears down whatever was started.
+	h = hs
+
+	if err := hs.buildPlugin(); err != nil {
+		return hs, "", err
+	}
+	src, err := policySource()
+	if err != nil {
+		return hs, "", err
+	}
+	if err := copyTree(src, hs.policyDir); err != nil {
+		return hs, "", fmt.Errorf("copy policies: %w", err)
+	}
+	if err := hs.startPlugin(); err != nil {
+		return hs, "", err
+	}
+	if err := hs.startDaemon(); err != nil {
+		return hs, "", err
+	}
+	if err := hs.importImage(); err != nil {
+		return hs, "", err
+	}
+	return hs, "", nil
+}
+
+func skipOrFail(why string) (*harness, string, error) {
+	if os.Getenv("DOCKWARD_E2E_ALLOW_SKIP") == "1" {
+		return nil, why + " (skipped: DOCKWARD_E2E_ALLOW_SKIP=1)", nil
+	}
+	return nil, "", errors.New(why + " (set DOCKWARD_E2E_ALLOW_SKIP=1 to skip instead)")
+}
+
+// findDockerCLI prefers Debian's client (API 1.41, speaks to both engines).
+func findDockerCLI() (string, error) {
+	if _, err := os.Stat("/usr/bin/docker"); err == nil {
+		return "/usr/bin/docker", nil
+	}
+	p, err := exec.LookPath("docker")
+	if err != nil {
+		return "", errors.New("no docker CLI: apt-get install docker.io")
+	}
+	return p, nil
+}
+
+// checkPluginSocketFree fails when a live process serves the fixed plugin
+// socket, and removes a stale socket file that nobody serves.
+func checkPluginSocketFree() error {
+	if _, err := os.Lstat(pluginSocket); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if c, err := net.DialTimeout("unix", pluginSocket, time.Second); err == nil {
+		c.Close()
+		return fmt.Errorf("%s is served by another process (a dockward already running?); stop it before running the e2e tests", pluginSocket)
+	}
+	if boundInProcNetUnix(pluginSocket) {
+		return fmt.Errorf("%s is bound by another live process; stop it before running the e2e tests", pluginSocket)
+	}
+	if err := os.Remove(pluginSocket); err != nil {
+		return fmt.Errorf("remove stale %s: %w", pluginSocket, err)
+	}
+	return nil
+}
+
+// boundInProcNetUnix reports whether a live socket is bound to path.
+func boundInProcNetUnix(path string) bool {
+	b, err := os.ReadFile("/proc/net/unix")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 8 && f[len(f)-1] == path {
+			return true
+		}
+	}
+	return false
+}
+
+func repoRoot() (string, error) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		return "", fmt.Errorf("repository root not found from the test directory: %w", err)
+	}
+	return root, nil
+}
+
+func policySource() (string, error) {
+	if d := os.Getenv("DOCKWARD_E2E_POLICY_DIR"); d != "" {
+		return d, nil
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "policies"), nil
+}
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+func (hs *harness) buildPlugin() error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	hs.dockward = filepath.Join(hs.dir, "dockward")
+	cmd := exec.Command(goTool(), "build", "-o", hs.dockward, "./plugin")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./plugin: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func (hs *harness) startPlugin() error {
+	if err := os.MkdirAll(filepath.Dir(pluginSocket), 0o755); err != nil {
+		return err
+	}
+	p, err := hs.start("dockward", hs.pluginLog, nil, hs.dockward, "serve",
+		"--socket", pluginSocket,
+		"--policy-dir", hs.policyDir,
+		"--audit-log", hs.auditLog,
+		"--log-level", "debug")
+	if err != nil {
+		return err
+	}
+	err = waitFor(15*time.Second, p, func() bool {
+		c, err := net.DialTimeout("unix", pluginSocket, time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("dockward serve: %w\n%s", err, tail(hs.pluginLog, 30))
+	}
+	return nil
+}
+
+func (hs *harness) startDaemon() error {
+	mode := os.Getenv("DOCKWARD_E2E_CONTAINERD")
+	if mode != "own" {
+		err := hs.tryDaemon("")
+		if err == nil {
+			return nil
+		}
+		if !strings.Contains(tail(hs.daemonLog, 200), "containerd") {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "e2e: dockerd with its managed containerd failed (%v); retrying with our own containerd\n", err)
+		if err := hs.resetDaemonDirs(); err != nil {
+			return err
+		}
+	}
+	addr, err := hs.startContainerd()
+	if err != nil {
+		return err
+	}
+	return hs.tryDaemon(addr)
+}
+
+// tryDaemon starts dockerd (with our containerd at addr, or its managed one
+// when addr is "") and waits until the CLI reaches it.
+func (hs *harness) tryDaemon(containerdAddr string) error {
+	cfg := filepath.Join(hs.dir, "daemon.json")
+	if err := os.WriteFile(cfg, []byte("{}\n"), 0o600); err != nil {
+		return err
+	}
+	args := []string{
+		"-H", "unix://" + hs.dockerSock,
+		"--config-file", cfg,
+		"--data-root", filepath.Join(hs.dir, "data"),
+		"--exec-root", filepath.Join(hs.dir, "exec"),
+		"--pidfile", filepath.Join(hs.dir, "docker.pid"),
+		"--iptables=false",
+		"--bridge=none",
+		"--authorization-plugin=" + pluginName,
+	}
+	if hs.engine == "current" {
+		args = append(args, "--ip6tables=false", "--add-runtime", "r="+hs.runc, "--default-runtime", "r")
+	}
+	if containerdAddr != "" {
+		args = append(args, "--containerd", containerdAddr)
+	}
+	var extraEnv []string
+	if hs.binDir != "" {
+		extraEnv = append(extraEnv, "PATH="+hs.binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
+	p, err := hs.start("dockerd", hs.daemonLog, extraEnv, hs.dockerd, args...)
+	if err != nil {
+		return err
+	}
+	err = waitFor(60*time.Second, p, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.dockerCmd(ctx, "version").Run() == nil
+	})
+	if err != nil {
+		p.stop(20 * time.Second)
+		return fmt.Errorf("dockerd did not come up: %w\n%s", err, tail(hs.daemonLog, 30))
+	}
+	return nil
+}
+
+func (hs *harness) resetDaemonDirs() error {
+	unmountUnder(hs.dir)
+	for _, d := range []string{"data", "exec"} {
+		if err := os.RemoveAll(filepath.Join(hs.dir, d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startContainerd runs Debian's containerd with its own state, root and
+// address under the harness directory.
+func (hs *harness) startContainerd() (string, error) {
+	base := filepath.Join(hs.dir, "ctd")
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return "", err
+	}
+	addr := filepath.Join(base, "c.sock")
+	cfg := filepath.Join(base, "config.toml")
+	if err := os.WriteFile(cfg, []byte("version = 2\n"), 0o600); err != nil {
+		return "", err
+	}
+	bin := "/usr/bin/containerd"
+	if _, err := os.Stat(bin); err != nil {
+		if bin, err = exec.LookPath("containerd"); err != nil {
+			return "", errors.New("containerd not found: apt-get install containerd")
+		}
+	}
+	logPath := filepath.Join(hs.dir, "containerd.log")
+	p, err := hs.start("containerd", logPath, nil, bin,
+		"--config", cfg, "--address", addr,
+		"--root", filepath.Join(base, "root"), "--state", filepath.Join(base, "state"))
+	if err != nil {
+		return "", err
+	}
+	err = waitFor(30*time.Second, p, func() bool {
+		c, err := net.DialTimeout("unix", addr, time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+	if err != nil {
+		return "", fmt.Errorf("containerd: %w\n%s", err, tail(logPath, 30))
+	}
+	return addr, nil
+}
+
+// importImage builds a one-binary busybox image without a registry. The
+// import itself goes through the plugin (POST /images/create?fromSrc=-).
+func (hs *harness) importImage() error {
+	busybox, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		return fmt.Errorf("busybox-static is needed for the test image: %w", err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	mod := time.Unix(0, 0)
+	add := func(hdr *tar.Header, body []byte) {
+		hdr.ModTime = mod
+		hdr.Size = int64(len(body))
+		_ = tw.WriteHeader(hdr)
+		_, _ = tw.Write(body)
+	}
+	for _, d := range []string{"bin/", "etc/", "home/", "home/app/"} {
+		add(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755}, nil)
+	}
+	add(&tar.Header{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777}, nil)
+	add(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755}, busybox)
+	for _, l := range []string{"sh", "true", "id", "cat", "sleep", "ls", "echo"} {
+		add(&tar.Header{Name: "bin/" + l, Typeflag: tar.TypeSymlink, Linkname: "busybox", Mode: 0o777}, nil)
+	}
+	add(&tar.Header{Name: "etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644},
+		[]byte("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n"))
+	add(&tar.Header{Name: "etc/group", Typeflag: tar.TypeReg, Mode: 0o644},
+		[]byte("root:x:0:\napp:x:1000:\n"))
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := hs.dockerCmd(ctx, "import", "-", testImage)
+	cmd.Stdin = &buf
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("docker import (allowed by the default policy?): %v\n%s", err, out)
+	}
+	return nil
+}
+
+// dockerCmd is the docker CLI pointed at our daemon, with a private config
+// directory and no DOCKER_* settings from the caller's environment.
+func (hs *harness) dockerCmd(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, hs.cli, append([]string{"-H", "unix://" + hs.dockerSock}, args...)...)
+	e := []string{"DOCKER_CONFIG=" + filepath.Join(hs.dir, "cli")}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DOCKER_") {
+			e = append(e, kv)
+		}
+	}
+	cmd.Env = e
+	return cmd
+}
+
+// result is one CLI invocation.
+type result struct {
+	args   []string
+	stdout string
+	stderr string
+	code   int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("docker %s: exit %d\nstdout: %s\nstderr: %s",
+		strings.Join(r.args, " "), r.code, strings.TrimSpace(r.stdout), strings.TrimSpace(r.stderr))
+}
+
+// docker runs the CLI and returns its result; only a failure to run it at
+// all (or a timeout) fails the test.
+func (hs *harness) docker(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := hs.dockerCmd(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{args: args, stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr) && ctx.Err() == nil:
+		r.code = exitErr.ExitCode()
+	default:
+		t.Fatalf("docker %s: %v (stderr: %s)", strings.Join(args, " "), err, stderr.String())
+	}
+	return r
+}
+
+// mustDocker runs the CLI and fails the test unless it exits 0.
+func (hs *harness) mustDocker(t *testing.T, args ...string) string {
+	t.Helper()
+	r := hs.docker(t, args...)
+	if r.code != 0 {
+		t.Fatalf("%v", r)
+	}
+	return r.stdout
+}
+
+// containerCount is the number of containers the daemon knows, any state.
+func (hs *harness) containerCount(t *testing.T) int {
+	t.Helper()
+	return len(strings.Fields(hs.mustDocker(t, "ps", "-aq")))
+}
+
+// runArgs is `run --rm <flags> IMAGE cmd...`.
+func runArgs(flags []string, cmd ...string) []string {
+	args := append([]string{"run", "--rm"}, flags...)
+	args = append(args, testImage)
+	return append(args, cmd...)
+}
+
+// runAllowed runs a container that the policy must allow. If the run fails
+// for a reason that is not authorization (this machine's runtime or
+// cgroups), it falls back to create + inspect, which still proves the
+// plugin allowed the create.
+func (hs *harness) runAllowed(t *testing.T, flags []string) {
+	t.Helper()
+	r := hs.docker(t, runArgs(flags, "true")...)
+	if r.code == 0 {
+		return
+	}
+	if strings.Contains(r.stderr, deniedPrefix) || strings.Contains(r.stderr, "plugin dockward") {
+		t.Fatalf("a compliant run was denied:\n%v", r)
+	}
+	t.Logf("run failed for a reason unrelated to authorization; falling back to create + inspect:\n%v", r)
+	id := strings.TrimSpace(hs.mustDocker(t, append(append([]string{"create"}, flags...), testImage, "true")...))
+	t.Cleanup(func() { hs.docker(t, "rm", "-f", id) })
+	hs.mustDocker(t, "inspect", id)
+}
+
+// denial is the parsed error of a denied CLI call.
+type denial struct {
+	rules      []string // rule ids in brackets, sorted
+	decisionID string   // "" when the message names none
+	stderr     string
+}
+
+var (
+	ruleIDRe     = regexp.MustCompile(`\[([a-z][a-z0-9_]*)\]`)
+	decisionIDRe = regexp.MustCompile(`dockward decision ([^\s;)]+)`)
+)
+
+// expectDenied fails the test unless r is a dockward denial.
+func expectDenied(t *testing.T, r result) denial {
+	t.Helper()
+	if r.code == 0 {
+		t.Fatalf("expected a denial, the command succeeded:\n%v", r)
+	}
+	if !strings.Contains(r.stderr, deniedPrefix) {
+		t.Fatalf("expected %q in stderr:\n%v", deniedPrefix, r)
+	}
+	d := denial{stderr: r.stderr}
+	seen := map[string]bool{}
+	for _, m := range ruleIDRe.FindAllStringSubmatch(r.stderr, -1) {
+		if !seen[m[1]] {
+			seen[m[1]] = true
+			d.rules = append(d.rules, m[1])
+		}
+	}
+	sort.Strings(d.rules)
+	if m := decisionIDRe.FindStringSubmatch(r.stderr); m != nil {
+		d.decisionID = m[1]
+	}
+	return d
+}
+
+// flag edits on the hardened list: each test changes one thing.
+
+// without drops every token that is the flag or starts with "flag=".
+func without(flags []string, flag string) []string {
+	var out []string
+	for _, f := range flags {
+		if f == flag || strings.HasPrefix(f, flag+"=") {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// replace drops flag and appends repl.
+func replace(flags []string, flag string, repl ...string) []string {
+	return append(without(flags, flag), repl...)
+}
+
+// with appends extra.
+func with(flags []string, extra ...string) []string {
+	return append(append([]string(nil), flags...), extra...)
+}
+
+// auditRecord is the part of an audit line the tests read.
+type auditRecord struct {
+	Decision       string      `json:"decision"`
+	DecisionID     string      `json:"decision_id"`
+	Endpoint       string      `json:"endpoint"`
+	Image          string      `json:"image"`
+	User           *string     `json:"user"`
+	Method         string      `json:"method"`
+	Path           string      `json:"path"`
+	PolicyRevision string      `json:"policy_revision"`
+	Violations     []auditItem `json:"violations"`
+	DryRun         []auditItem `json:"dryrun"`
+}
+
+type auditItem struct {
+	ID  string `json:"id"`
+	Msg string `json:"msg"`
+}
+
+func (a auditRecord) has(items []auditItem, id string) bool {
+	for _, v := range items {
+		if v.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// auditRecords parses every line of the audit log; a line that is not a
+// JSON object fails the test.
+func (hs *harness) auditRecords(t *testing.T) []auditRecord {
+	t.Helper()
+	f, err := os.Open(hs.auditLog)
+	if err != nil {
+		t.Fatalf("audit log: %v", err)
+	}
+	defer f.Close()
+	var recs []auditRecord
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for n := 1; sc.Scan(); n++ {
+		var rec auditRecord
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("audit log line %d is not a JSON object: %v\n%s", n, err, sc.Text())
+		}
+		recs = append(recs, rec)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read audit log: %v", err)
+	}
+	return recs
+}
+
+// logSize is the current size of a log, to wait for lines written after it.
+func logSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("stat %s: %v", path, err)
+	}
+	return fi.Size()
+}
+
+// waitForLog polls path from offset until a line contains substr.
+func waitForLog(t *testing.T, path string, offset int64, substr string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		if int64(len(b)) > offset {
+			for _, line := range strings.Split(string(b[offset:]), "\n") {
+				if strings.Contains(line, substr) {
+					return line
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no line containing %q in %s after %s; new lines:\n%s", substr, path, timeout, b[min(offset, int64(len(b))):])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// writeFileAtomic replaces path through a rename from outside the policy
+// directory, so the watcher never sees a half-written file.
+func (hs *harness) writeFileAtomic(t *testing.T, path string, data []byte) {
+	t.Helper()
+	tmp, err := os.CreateTemp(hs.dir, "edit-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := tmp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// apiClient speaks HTTP to the daemon socket, for requests the CLI would
+// never send.
+func (hs *harness) apiClient() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", hs.dockerSock)
+			},
+		},
+	}
+}
+
+// freePort returns a loopback TCP port nobody listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// proc is a process we started; only these are ever signalled.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan struct{}
+	err  error
+}
+
+func (hs *harness) start(name, logPath string, extraEnv []string, bin string, args ...string) (*proc, error) {
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = lf, lf
+	cmd.Env = append(os.Environ(), extraEnv...)
+	// Own process group (a ^C to go test does not hit it first), and a
+	// SIGTERM if the test binary dies without tearing down.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: lf, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		lf.Close()
+		close(p.done)
+	}()
+	hs.procs = append(hs.procs, p)
+	return p, nil
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to our process (by PID), then SIGKILL after grace.
+func (p *proc) stop(grace time.Duration) {
+	if p.exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// waitFor polls ok until it holds, p exits, or timeout passes.
+func waitFor(timeout time.Duration, p *proc, ok func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if ok() {
+			return nil
+		}
+		if p.exited() {
+			return fmt.Errorf("%s exited: %v", p.name, p.err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s", p.name, timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (hs *harness) teardown() error {
+	for i := len(hs.procs) - 1; i >= 0; i-- {
+		hs.procs[i].stop(20 * time.Second)
+	}
+	hs.procs = nil
+	unmountUnder(hs.dir)
+	if err := os.RemoveAll(hs.dir); err != nil {
+		return fmt.Errorf("remove %s: %w", hs.dir, err)
+	}
+	return nil
+}
+
+// unmountUnder detaches every mount at or below dir, deepest first.
+func unmountUnder(dir string) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		mp := unescapeMount(f[4])
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+			points = append(points, mp)
+		}
+	}
+	sort.Slice(points, func(i, j int) bool { return len(points[i]) > len(points[j]) })
+	for _, mp := range points {
+		_ = syscall.Unmount(mp, syscall.MNT_DETACH)
+	}
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var c byte
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &c); err == nil {
+				b.WriteByte(c)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func (hs *harness) dumpLogs(w io.Writer) {
+	for _, l := range []struct{ name, path string }{
+		{"dockward", hs.pluginLog},
+		{"dockerd", hs.daemonLog},
+	} {
+		fmt.Fprintf(w, "----- last lines of the %s log (%s), debug lines left out -----\n%s\n", l.name, l.path, tailNoDebug(l.path, 40))
+	}
+}
+
+// tailNoDebug is tail without debug lines (the plugin logs every input).
+func tailNoDebug(path string, n int) string {
+	var keep []string
+	for _, line := range strings.Split(tail(path, 100000), "\n") {
+		if !strings.Contains(line, "level=debug") {
+			keep = append(keep, line)
+		}
+	}
+	if len(keep) > n {
+		keep = keep[len(keep)-n:]
+	}
+	return strings.Join(keep, "\n")
+}
+
+// tail returns the last n lines of a file, or why it cannot.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// copyTree copies the regular files and directories under src to dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
