@@ -101,3 +101,30 @@ func TestHelpHasExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyCommands(t *testing.T) {
+	t.Parallel()
+	out, err := run(t, t.Context(), "policy", "test", "../policy/testdata/minimal", "--coverage")
+	if err != nil || !strings.Contains(out, "2 tests, 2 passed, 0 failed") || !strings.Contains(out, "coverage:") {
+		t.Fatalf("policy test: %v\n%s", err, out)
+	}
+	out, err = run(t, t.Context(), "policy", "check", "../policy/testdata/minimal")
+	if err != nil || !strings.Contains(out, "ok: 1 rules") {
+		t.Fatalf("policy check: %v\n%s", err, out)
+	}
+	// A broken edit is caught with file:line.
+	dir := t.TempDir()
+	rule := filepath.Join(dir, "authz", "x.rego")
+	os.MkdirAll(filepath.Dir(rule), 0o755)
+	os.WriteFile(rule, []byte("package authz\n\ndecision := {\"allow\": true\n"), 0o644)
+	_, err = run(t, t.Context(), "policy", "check", dir)
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "x.rego:") {
+		t.Fatalf("broken policy: exit %d, %v", exitCode(err), err)
+	}
+	// A failing Rego test fails the command.
+	os.WriteFile(rule, []byte("package authz\n\ndecision := {\"allow\": true}\n\ntest_fails if decision.allow == false\n"), 0o644)
+	out, err = run(t, t.Context(), "policy", "test", dir)
+	if exitCode(err) != 1 || !strings.Contains(out, "FAIL data.authz.test_fails") {
+		t.Fatalf("failing test: exit %d\n%s", exitCode(err), out)
+	}
+}

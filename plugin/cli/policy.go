@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,19 +22,21 @@ func newPolicy() *cobra.Command {
 }
 
 func newPolicyTest() *cobra.Command {
-	var verbose bool
+	var verbose, coverage bool
 	cmd := &cobra.Command{
 		Use:   "test [DIR]",
 		Short: "Run the Rego tests (*_test.rego) in a policy directory",
 		Example: `  dockward policy test                  # /etc/dockward/policies
-  dockward policy test ./policies -v`,
+  dockward policy test ./policies -v
+  dockward policy test ./policies --coverage`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := dirArg(args)
-			results, err := policy.RunTests(cmd.Context(), dir)
+			report, err := policy.RunTestsWithCoverage(cmd.Context(), dir, coverage)
 			if err != nil {
 				return &ExitError{Code: 2, Err: err}
 			}
+			results := report.Results
 			out := cmd.OutOrStdout()
 			failed := 0
 			for _, r := range results {
@@ -44,11 +48,25 @@ func newPolicyTest() *cobra.Command {
 				case !r.Pass:
 					failed++
 					fmt.Fprintf(out, "FAIL %s (%s): %s\n", r.Name, r.Location, r.Err)
+					if r.Output != "" {
+						fmt.Fprintf(out, "  printed:\n    %s\n", strings.ReplaceAll(strings.TrimSpace(r.Output), "\n", "\n    "))
+					}
 				case verbose:
 					fmt.Fprintf(out, "PASS %s\n", r.Name)
 				}
 			}
 			fmt.Fprintf(out, "%d tests, %d passed, %d failed\n", len(results), len(results)-failed, failed)
+			if coverage {
+				files := make([]string, 0, len(report.Files))
+				for f := range report.Files {
+					files = append(files, f)
+				}
+				sort.Strings(files)
+				for _, f := range files {
+					fmt.Fprintf(out, "  %6.1f%%  %s\n", report.Files[f], f)
+				}
+				fmt.Fprintf(out, "coverage: %.1f%% of policy lines\n", report.Coverage)
+			}
 			if failed > 0 || len(results) == 0 {
 				return &ExitError{Code: 1, Err: fmt.Errorf("%d of %d policy tests failed", failed, len(results))}
 			}
@@ -56,6 +74,7 @@ func newPolicyTest() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every test")
+	cmd.Flags().BoolVar(&coverage, "coverage", false, "report the share of policy lines the tests evaluate")
 	return cmd
 }
 

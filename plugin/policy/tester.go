@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/open-policy-agent/opa/v1/cover"
 	"github.com/open-policy-agent/opa/v1/tester"
 )
 
@@ -16,11 +17,27 @@ type TestResult struct {
 	Pass     bool
 	Skip     bool
 	Err      string
+	Output   string // what the test print()ed: shown for failures
+}
+
+// TestReport is the outcome of a test run.
+type TestReport struct {
+	Results []TestResult
+	// Coverage is the percentage of policy lines the tests evaluated, and
+	// Files the same per file; set only when asked for.
+	Coverage float64
+	Files    map[string]float64
 }
 
 // RunTests runs every test_* rule in dir (policies and their _test.rego files
 // together, as `opa test` does) and returns one result per test.
 func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
+	r, err := RunTestsWithCoverage(ctx, dir, false)
+	return r.Results, err
+}
+
+// RunTestsWithCoverage is RunTests, measuring line coverage when coverage is set.
+func RunTestsWithCoverage(ctx context.Context, dir string, coverage bool) (TestReport, error) {
 	modules, store, err := tester.Load([]string{dir}, func(_ string, info fs.FileInfo, _ int) bool {
 		if info.IsDir() {
 			return strings.HasPrefix(info.Name(), ".") && info.Name() != "."
@@ -28,15 +45,21 @@ func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
 		return !strings.HasSuffix(info.Name(), ".rego") && info.Name() != "data.json"
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load policies and tests: %w", err)
+		return TestReport{}, fmt.Errorf("load policies and tests: %w", err)
 	}
-	ch, err := tester.NewRunner().SetStore(store).RaiseBuiltinErrors(true).Run(ctx, modules)
+	runner := tester.NewRunner().SetStore(store).RaiseBuiltinErrors(true).CapturePrintOutput(true)
+	var cov *cover.Cover
+	if coverage {
+		cov = cover.New()
+		runner = runner.SetCoverageQueryTracer(cov)
+	}
+	ch, err := runner.Run(ctx, modules)
 	if err != nil {
-		return nil, fmt.Errorf("run tests: %w", err)
+		return TestReport{}, fmt.Errorf("run tests: %w", err)
 	}
-	var out []TestResult
+	var report TestReport
 	for r := range ch {
-		tr := TestResult{Name: r.Package + "." + r.Name, Pass: r.Pass(), Skip: r.Skip}
+		tr := TestResult{Name: r.Package + "." + r.Name, Pass: r.Pass(), Skip: r.Skip, Output: string(r.Output)}
 		if r.Location != nil {
 			tr.Location = fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)
 		}
@@ -46,7 +69,24 @@ func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
 		case r.Fail:
 			tr.Err = "test failed (a rule body was false)"
 		}
-		out = append(out, tr)
+		report.Results = append(report.Results, tr)
 	}
-	return out, nil
+	if cov != nil {
+		// Coverage counts policy files only: a test file covers itself.
+		cr := cov.Report(modules)
+		report.Files = map[string]float64{}
+		covered, total := 0, 0
+		for name, fr := range cr.Files {
+			if strings.HasSuffix(name, "_test.rego") {
+				continue
+			}
+			report.Files[name] = fr.Coverage
+			covered += fr.CoveredLines
+			total += fr.CoveredLines + fr.NotCoveredLines
+		}
+		if total > 0 {
+			report.Coverage = 100 * float64(covered) / float64(total)
+		}
+	}
+	return report, nil
 }
