@@ -17,7 +17,7 @@ func newPolicy() *cobra.Command {
 		Example: `  dockward policy test ./policies
   dockward policy check ./policies`,
 	}
-	cmd.AddCommand(newPolicyTest(), newPolicyCheck())
+	cmd.AddCommand(newPolicyTest(), newPolicyCheck(), newPolicyFmt())
 	return cmd
 }
 
@@ -101,4 +101,30 @@ func dirArg(args []string) string {
 		return args[0]
 	}
 	return "/etc/dockward/policies"
+}
+
+func newPolicyFmt() *cobra.Command {
+	var check bool
+	cmd := &cobra.Command{
+		Use:   "fmt [DIR]",
+		Short: "Format the Rego files in a policy directory (opa fmt)",
+		Example: `  dockward policy fmt ./policies
+  dockward policy fmt --check ./policies   # exit 1 if anything is not formatted`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			changed, err := policy.Format(dirArg(args), !check)
+			if err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+			for _, f := range changed {
+				fmt.Fprintln(cmd.OutOrStdout(), f)
+			}
+			if check && len(changed) > 0 {
+				return &ExitError{Code: 1, Err: fmt.Errorf("%d files are not formatted", len(changed))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&check, "check", false, "only list unformatted files; exit 1 if there are any")
+	return cmd
 }

@@ -56,6 +56,9 @@ func Load(ctx context.Context, dir string) (*Compiled, error) {
 	if len(res.Modules) == 0 {
 		return nil, fmt.Errorf("no .rego policy files in %s", dir)
 	}
+	if err := validateConfig(res.Documents); err != nil {
+		return nil, err
+	}
 	revision, err := revisionOf(dir)
 	if err != nil {
 		return nil, err

@@ -182,3 +182,21 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestLoadRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ data, want string }{
+		{`{"authz_config":{"modes":{"x":"audit"}}}`, `modes.x is "audit"`},
+		{`{"authz_config":{"exemptions":[{"rules":["*"]}]}}`, "has no reason"},
+		{`{"authz_config":{"exemptions":[{"reason":"r","expires":"next week"}]}}`, `expires "next week"`},
+		{`{"authz_config":{"exemptions":[{"reason":"r","expires":"2999-01-01T00:00:00Z"}]}}`, "before 2262"},
+		{`{"authz_config":{"exempt_users":"alice"}}`, "authz_config"},
+	}
+	for _, tt := range tests {
+		dir := copyTree(t, minimal)
+		write(t, filepath.Join(dir, "data.json"), tt.data)
+		if _, err := Load(t.Context(), dir); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("data %s: err = %v, want %q", tt.data, err, tt.want)
+		}
+	}
+}

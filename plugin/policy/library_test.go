@@ -47,3 +47,15 @@ func TestLibraryLoads(t *testing.T) {
 		t.Errorf("rules = %v\nwant    %v", rules, profileRules)
 	}
 }
+
+// TestLibraryFormatted is `opa fmt --fail` for the shipped library.
+func TestLibraryFormatted(t *testing.T) {
+	t.Parallel()
+	changed, err := Format(library, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range changed {
+		t.Errorf("%s is not formatted (run: dockward policy fmt policies)", f)
+	}
+}

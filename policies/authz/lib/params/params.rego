@@ -1,0 +1,44 @@
+# METADATA
+# description: |
+#   Every policy parameter and its default, in one place. The only reader of
+#   data.authz_config.params: a data.json that omits a knob gets the default.
+package authz.lib.params
+
+default _given := {}
+
+_given := data.authz_config.params
+
+max_memory := object.get(_given, "max_memory", 4294967296)
+
+max_cpus := object.get(_given, "max_cpus", 4)
+
+max_pids := object.get(_given, "max_pids", 4096)
+
+allowed_capabilities := {upper(c) | some c in object.get(_given, "allowed_capabilities", ["NET_BIND_SERVICE", "NET_RAW"])}
+
+# Host paths binds may reach; none by default.
+allowed_host_paths := object.get(_given, "allowed_host_paths", [])
+
+# Non-loopback host IPs ports may be published on; none by default.
+allowed_publish_ips := {ip | some ip in object.get(_given, "allowed_publish_ips", [])}
+
+# User names an operator vouches are non-root in the images they run.
+allowed_user_names := {n | some n in object.get(_given, "allowed_user_names", [])}
+
+# The Pod Security Standards "safe" sysctls.
+safe_sysctls := {s | some s in object.get(_given, "safe_sysctls", _default_safe_sysctls)}
+
+_default_safe_sysctls := [
+	"kernel.shm_rmid_forced",
+	"net.ipv4.ip_local_port_range",
+	"net.ipv4.ip_unprivileged_port_start",
+	"net.ipv4.tcp_syncookies",
+	"net.ipv4.ping_group_range",
+	"net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.tcp_keepalive_time",
+	"net.ipv4.tcp_fin_timeout",
+	"net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes",
+]
+
+docker_socket_paths := object.get(_given, "docker_socket_paths", ["/var/run/docker.sock", "/run/docker.sock"])

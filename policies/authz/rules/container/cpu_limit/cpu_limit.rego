@@ -1,0 +1,41 @@
+# METADATA
+# title: A CPU limit must be set
+# description: An unlimited container can starve the host's other workloads (CIS 5.12).
+# custom:
+#   severity: medium
+#   fix: add --cpus 1 (at most params.max_cpus)
+package authz.rules.container.cpu_limit
+
+import data.authz.lib.params
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	some msg in _problems
+	violation := result.violation(rego.metadata.chain(), msg)
+}
+
+_problems contains "no CPU limit is set" if {
+	r := input.container.resources
+	r.nano_cpus <= 0
+	r.cpu_quota <= 0
+}
+
+_problems contains sprintf("CPU limit %v is above the maximum %v", [cpus, params.max_cpus]) if {
+	r := input.container.resources
+	cpus := _cpus(r)
+	cpus > params.max_cpus
+}
+
+_cpus(r) := r.nano_cpus / 1000000000 if r.nano_cpus > 0
+
+# The CFS period defaults to 100ms when --cpu-period is not given.
+_cpus(r) := r.cpu_quota / _period(r) if {
+	r.nano_cpus <= 0
+	r.cpu_quota > 0
+}
+
+_period(r) := r.cpu_period if r.cpu_period > 0
+
+_period(r) := 100000 if r.cpu_period <= 0

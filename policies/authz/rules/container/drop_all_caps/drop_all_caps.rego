@@ -1,0 +1,16 @@
+# METADATA
+# title: All capabilities must be dropped
+# description: Start from no capabilities and add back only what is needed (CIS 5.4, PSS restricted).
+# custom:
+#   severity: high
+#   fix: add --cap-drop=ALL
+package authz.rules.container.drop_all_caps
+
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	not "ALL" in input.container.cap_drop
+	violation := result.violation(rego.metadata.chain(), sprintf("capabilities are not dropped (--cap-drop is %v)", [input.container.cap_drop]))
+}

@@ -1,0 +1,32 @@
+# METADATA
+# title: A memory limit must be set
+# description: An unlimited container can exhaust the host's memory (CIS 5.11).
+# custom:
+#   severity: medium
+#   fix: add --memory 512m (at most params.max_memory) and no --memory-swap -1
+package authz.rules.container.memory_limit
+
+import data.authz.lib.params
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	some msg in _problems
+	violation := result.violation(rego.metadata.chain(), msg)
+}
+
+_problems contains "no memory limit is set" if {
+	r := input.container.resources
+	r.memory <= 0
+}
+
+_problems contains sprintf("memory limit %d bytes is above the maximum %d", [r.memory, params.max_memory]) if {
+	r := input.container.resources
+	r.memory > params.max_memory
+}
+
+_problems contains "swap is unlimited (--memory-swap -1)" if {
+	r := input.container.resources
+	r.memory_swap == -1
+}

@@ -1,0 +1,16 @@
+# METADATA
+# title: The cgroup parent may not be changed
+# description: A custom cgroup parent can escape the limits the daemon applies (CIS 5.25).
+# custom:
+#   severity: medium
+#   fix: remove --cgroup-parent
+package authz.rules.container.no_cgroup_parent
+
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	input.container.resources.cgroup_parent != ""
+	violation := result.violation(rego.metadata.chain(), sprintf("cgroup parent is set to %q", [input.container.resources.cgroup_parent]))
+}

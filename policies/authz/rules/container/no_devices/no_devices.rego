@@ -1,0 +1,28 @@
+# METADATA
+# title: Host devices may not be added
+# description: A host device node gives direct access to hardware or kernel interfaces (CIS 5.18).
+# custom:
+#   severity: high
+#   fix: remove --device / --device-cgroup-rule / --gpus
+package authz.rules.container.no_devices
+
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	some d in input.container.devices
+	violation := result.violation(rego.metadata.chain(), sprintf("device %s is added", [d.path_on_host]))
+}
+
+deny contains violation if {
+	request.is_container_create
+	some r in input.container.device_cgroup_rules
+	violation := result.violation(rego.metadata.chain(), sprintf("device cgroup rule %q is added", [r]))
+}
+
+deny contains violation if {
+	request.is_container_create
+	count(input.container.device_requests) > 0
+	violation := result.violation(rego.metadata.chain(), "devices are requested (--gpus)")
+}

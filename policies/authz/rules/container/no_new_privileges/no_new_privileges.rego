@@ -1,0 +1,16 @@
+# METADATA
+# title: no-new-privileges must be set
+# description: Without it, setuid binaries in the image can raise privileges (CIS 5.26, PSS restricted).
+# custom:
+#   severity: high
+#   fix: add --security-opt no-new-privileges
+package authz.rules.container.no_new_privileges
+
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	input.container.security.no_new_privileges != true
+	violation := result.violation(rego.metadata.chain(), "privilege escalation is allowed (no-new-privileges is not set)")
+}

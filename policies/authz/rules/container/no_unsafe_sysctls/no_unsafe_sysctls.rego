@@ -1,0 +1,18 @@
+# METADATA
+# title: Only safe sysctls may be set
+# description: Sysctls outside the Pod Security Standards safe set can affect the host or other containers.
+# custom:
+#   severity: high
+#   fix: remove --sysctl <name> (safe ones are in params.safe_sysctls)
+package authz.rules.container.no_unsafe_sysctls
+
+import data.authz.lib.params
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	some name, _ in input.container.sysctls
+	not name in params.safe_sysctls
+	violation := result.violation(rego.metadata.chain(), sprintf("sysctl %s is not in the safe set", [name]))
+}

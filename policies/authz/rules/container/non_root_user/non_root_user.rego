@@ -1,0 +1,49 @@
+# METADATA
+# title: Containers must run as a non-root user
+# description: |
+#   The user is parsed as the runtime does: the part before ":" is a uid when
+#   strconv.Atoi accepts it ("00", "+0" are uid 0), otherwise a name looked up
+#   in the image. A name that cannot be shown to be non-root is denied.
+# custom:
+#   severity: high
+#   fix: add --user 1000:1000 (a non-zero uid)
+package authz.rules.container.non_root_user
+
+import data.authz.lib.params
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	some msg in _problems
+	violation := result.violation(rego.metadata.chain(), msg)
+}
+
+_problems contains "no user is set: the image's default user (often root) cannot be verified" if {
+	user := input.container.user
+	user.raw == ""
+}
+
+_problems contains sprintf("user %q is uid %d (root)", [user.raw, user.uid]) if {
+	user := input.container.user
+	user.uid == 0
+}
+
+_problems contains sprintf("user %q has a negative uid", [user.raw]) if {
+	user := input.container.user
+	is_number(user.uid)
+	user.uid < 0
+}
+
+_problems contains sprintf("user %q is root", [user.raw]) if {
+	user := input.container.user
+	user.name == "root"
+}
+
+_problems contains sprintf("user name %q cannot be shown to be non-root (use a numeric uid)", [user.raw]) if {
+	user := input.container.user
+	user.raw != ""
+	user.uid == null
+	user.name != "root"
+	not user.name in params.allowed_user_names
+}

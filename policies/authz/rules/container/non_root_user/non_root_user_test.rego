@@ -1,0 +1,41 @@
+package authz.rules.container.non_root_user_test
+
+import data.authz.lib.fixtures
+import data.authz.rules.container.non_root_user as rule
+
+_user(raw, name, uid, group) := fixtures.create({"user": {"raw": raw, "name": name, "uid": uid, "group": group}})
+
+test_allow_numeric_non_root if {
+	count(rule.deny) == 0 with input as fixtures.create_compliant
+	count(rule.deny) == 0 with input as _user("1000", "1000", 1000, "")
+}
+
+test_allow_root_group if {
+	count(rule.deny) == 0 with input as _user("1000:0", "1000", 1000, "0")
+}
+
+test_deny_no_user if {
+	count(rule.deny) == 1 with input as _user("", "", null, "")
+}
+
+test_deny_uid_zero_forms if {
+	count(rule.deny) == 1 with input as _user("0", "0", 0, "")
+	count(rule.deny) == 1 with input as _user("00", "00", 0, "")
+	count(rule.deny) == 1 with input as _user("+0", "+0", 0, "")
+	count(rule.deny) == 1 with input as _user("0:1000", "0", 0, "1000")
+}
+
+test_deny_root_name if {
+	r := rule.deny with input as _user("root:root", "root", null, "root")
+	[v.msg | some v in r] == [`user "root:root" is root`]
+}
+
+test_deny_negative_uid if {
+	count(rule.deny) == 1 with input as _user("-5", "-5", -5, "")
+}
+
+test_names_only_when_allowed if {
+	inp := _user("app", "app", null, "")
+	count(rule.deny) == 1 with input as inp
+	count(rule.deny) == 0 with input as inp with data.authz_config.params as {"allowed_user_names": ["app"]}
+}

@@ -1,0 +1,34 @@
+# METADATA
+# title: A pids limit must be set
+# description: Without one, a fork bomb in a container takes the host down (CIS 5.29).
+# custom:
+#   severity: medium
+#   fix: add --pids-limit 256 (at most params.max_pids)
+package authz.rules.container.pids_limit
+
+import data.authz.lib.params
+import data.authz.lib.request
+import data.authz.lib.result
+
+deny contains violation if {
+	request.is_container_create
+	some msg in _problems
+	violation := result.violation(rego.metadata.chain(), msg)
+}
+
+_problems contains "no pids limit is set" if {
+	limit := input.container.resources.pids_limit
+	limit == null
+}
+
+_problems contains sprintf("pids limit is %d, which means unlimited", [limit]) if {
+	limit := input.container.resources.pids_limit
+	limit != null
+	limit <= 0
+}
+
+_problems contains sprintf("pids limit %d is above the maximum %d", [limit, params.max_pids]) if {
+	limit := input.container.resources.pids_limit
+	limit != null
+	limit > params.max_pids
+}
