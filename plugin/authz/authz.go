@@ -96,7 +96,10 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		res = Result{ID: id, Decision: d, Internal: internal, Event: ev}
 	}()
 
-	in, err := p.builder.Build(req)
+	// One budget covers the whole decision: daemon lookups and evaluation.
+	ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
+	defer cancel()
+	in, err := p.builder.Build(ctx, req)
 	if err != nil {
 		var ie *input.Error
 		if !errors.As(err, &ie) {
@@ -120,8 +123,6 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		d, internal = decision.Deny("no policy is loaded"), true
 		return
 	}
-	ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
-	defer cancel()
 	d, err = c.Eval(ctx, in)
 	if err != nil {
 		p.log.WithFields(logrus.Fields{"decision_id": id, "error": err.Error()}).Error("policy evaluation failed; request denied")

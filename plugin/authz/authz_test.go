@@ -61,8 +61,18 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// testLookup stands in for the daemon: busybox and alpine set no USER
+// (root), app-image runs as uid 1000.
+var testLookup = input.StaticLookup{Images: map[string]input.ImageInfo{
+	"busybox": {ID: "sha256:bb"}, "b": {ID: "sha256:b"}, "slow": {ID: "sha256:slow"},
+	"app-image": {ID: "sha256:app", User: "1000:1000"},
+}}
+
 func newHarness(t testing.TB, dir string, builder input.Builder, opts Options) harness {
 	t.Helper()
+	if builder.Lookup == nil {
+		builder.Lookup = testLookup
+	}
 	var engine *policy.Engine
 	if dir == "" {
 		engine = policy.NewEngine(nil)

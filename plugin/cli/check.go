@@ -18,16 +18,18 @@ import (
 	"github.com/dockward/dockward/plugin/authz"
 	"github.com/dockward/dockward/plugin/capture"
 	"github.com/dockward/dockward/plugin/config"
+	"github.com/dockward/dockward/plugin/daemon"
 	"github.com/dockward/dockward/plugin/decision"
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/policy"
 )
 
 type checkParams struct {
-	policyDir string
-	user      string
-	json      bool
-	timeout   time.Duration
+	policyDir  string
+	dockerHost string
+	user       string
+	json       bool
+	timeout    time.Duration
 }
 
 func newCheck() *cobra.Command {
@@ -40,7 +42,8 @@ violations and fixes the daemon would print — without touching any daemon.
 
 The real docker CLI parses the command: dockward points it at a short-lived
 socket of its own, captures the API request it sends, and decides on it with
-the plugin's own code path. A FILE.json argument is a raw API request instead:
+the plugin's own code path. Facts the request does not carry (an image's
+USER, a joined container) are read from the daemon at --docker-host. A FILE.json argument is a raw API request instead:
 {"RequestMethod": "POST", "RequestUri": "/v1.41/containers/create",
  "RequestHeaders": {"Content-Type": "application/json"}, "RequestBody": {...}}
 (RequestBody may also be base64, as in the plugin protocol).
@@ -78,6 +81,7 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.policyDir, "policy-dir", config.Default().PolicyDir, "policy directory to decide with")
+	f.StringVar(&p.dockerHost, "docker-host", dockerHostDefault(), "daemon to read images, containers and volumes from (reads only; nothing is run)")
 	f.StringVar(&p.user, "user", "", "decide as this TLS user (exemptions apply per user)")
 	f.BoolVar(&p.json, "json", false, "print the decision as JSON")
 	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "how long the docker command may take to send its request")
@@ -91,7 +95,12 @@ func runCheck(ctx context.Context, out io.Writer, p checkParams, req authorizati
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{}, nil, log, authz.Options{})
+	docker, err := daemon.New(p.dockerHost, 5*time.Second)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	defer docker.Close()
+	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{Lookup: docker}, nil, log, authz.Options{EvalTimeout: 30 * time.Second})
 	res := plugin.Decide(req)
 	d := res.Decision
 	if p.json {
@@ -191,4 +200,11 @@ func readRequestFile(path string) (authorization.Request, error) {
 		req.RequestHeaders = map[string]string{"Content-Type": "application/json"}
 	}
 	return req, nil
+}
+
+func dockerHostDefault() string {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		return h
+	}
+	return config.Default().DockerHost
 }

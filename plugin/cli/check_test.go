@@ -33,17 +33,18 @@ func TestCheckWithRealCLI(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"denied", []string{docker, "run", "--rm", "--privileged", "busybox", "true"}, 1,
+		{"denied", []string{docker, "run", "--rm", "--user", "1000", "--privileged", "busybox", "true"}, 1,
 			[]string{"DENIED: container.create (image busybox)", "[no_privileged] container is privileged — fix: remove --privileged"}},
-		{"allowed", []string{docker, "create", "--read-only", "busybox"}, 0, []string{"ALLOWED: container.create"}},
-		{"global -H is replaced", []string{docker, "-H", "unix:///nonexistent.sock", "run", "--privileged", "alpine"}, 1, []string{"(image alpine)"}},
+		{"allowed", []string{docker, "create", "--user", "1000", "--read-only", "busybox"}, 0, []string{"ALLOWED: container.create"}},
+		{"global -H is replaced", []string{docker, "-H", "unix:///nonexistent.sock", "run", "-u", "1", "--privileged", "alpine"}, 1, []string{"(image alpine)"}},
+		{"a lookup the daemon cannot answer denies", []string{docker, "run", "busybox"}, 1, []string{"cannot look up the user of image"}},
 		{"a read sends nothing to check", []string{docker, "ps"}, 2, nil},
 		{"the CLI rejects bad flags itself", []string{docker, "run", "--no-such-flag", "busybox"}, 2, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"check", "--policy-dir", minimalPolicy, "--"}, tt.args...)
+			args := append([]string{"check", "--policy-dir", minimalPolicy, "--docker-host", "unix:///nonexistent/docker.sock", "--"}, tt.args...)
 			out, err := run(t, t.Context(), args...)
 			if c := exitCode(err); c != tt.code {
 				t.Fatalf("exit %d (%v), want %d; output:\n%s", c, err, tt.code, out)

@@ -17,6 +17,7 @@ import (
 	"github.com/dockward/dockward/plugin/audit"
 	"github.com/dockward/dockward/plugin/authz"
 	"github.com/dockward/dockward/plugin/config"
+	"github.com/dockward/dockward/plugin/daemon"
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/policy"
 )
@@ -37,7 +38,7 @@ runs with --authorization-plugin=dockward.
 
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
-eval_timeout, log_level), then flags. The policy directory is compiled at start
+eval_timeout, log_level, docker_host, lookup_timeout), then flags. The policy directory is compiled at start
 (a policy that does not compile stops the start) and reloaded on every change
 and on SIGHUP; a change that does not compile keeps the last good policy.`,
 		Example: `  dockward serve
@@ -62,6 +63,8 @@ and on SIGHUP; a change that does not compile keeps the last good policy.`,
 	f.IntVar(&p.cfg.AuditMaxBackups, "audit-max-backups", p.cfg.AuditMaxBackups, "rotated audit logs to keep")
 	f.DurationVar(&p.cfg.EvalTimeout, "eval-timeout", p.cfg.EvalTimeout, "time budget of one decision; a timeout denies")
 	f.StringVar(&p.cfg.LogLevel, "log-level", p.cfg.LogLevel, "debug, info, warn or error (debug logs every input, Env values removed)")
+	f.StringVar(&p.cfg.DockerHost, "docker-host", p.cfg.DockerHost, "the daemon dockward guards, asked about images, containers and volumes a request names")
+	f.DurationVar(&p.cfg.LookupTimeout, "lookup-timeout", p.cfg.LookupTimeout, "time budget of one daemon lookup; a failed lookup denies")
 	return cmd
 }
 
@@ -91,6 +94,8 @@ func (p *serveParams) resolve(cmd *cobra.Command) error {
 	set("audit-max-backups", func() { cfg.AuditMaxBackups = flagCfg.AuditMaxBackups })
 	set("eval-timeout", func() { cfg.EvalTimeout = flagCfg.EvalTimeout })
 	set("log-level", func() { cfg.LogLevel = flagCfg.LogLevel })
+	set("docker-host", func() { cfg.DockerHost = flagCfg.DockerHost })
+	set("lookup-timeout", func() { cfg.LookupTimeout = flagCfg.LookupTimeout })
 	if err := cfg.Validate(); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -151,7 +156,14 @@ func serve(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
 	defer os.Remove(cfg.Socket)
-	plugin := authz.New(ctx, engine, input.Builder{}, auditLog, log, authz.Options{EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows})
+	docker, err := daemon.New(cfg.DockerHost, cfg.LookupTimeout)
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	defer docker.Close()
+	go logEngine(ctx, log, docker)
+	builder := input.Builder{Lookup: docker}
+	plugin := authz.New(ctx, engine, builder, auditLog, log, authz.Options{EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows})
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "audit_log": cfg.AuditLog, "version": Version}).Info("dockward ready")
 	return authz.Serve(ctx, l, plugin)
 }
@@ -179,4 +191,27 @@ func listen(path string) (net.Listener, error) {
 		return nil, fmt.Errorf("chmod socket: %w", err)
 	}
 	return l, nil
+}
+
+// logEngine logs the version of the engine dockward guards, once it answers
+// (dockerd usually starts after the plugin), and warns about engines whose
+// authorization plugin path has known bypasses.
+func logEngine(ctx context.Context, log *logrus.Logger, docker *daemon.Client) {
+	for delay := time.Second; ; delay = min(2*delay, time.Minute) {
+		engine, api, err := docker.Version(ctx)
+		if err == nil {
+			fields := logrus.Fields{"engine": engine, "api": api}
+			if w := daemon.KnownBypass(engine); w != "" {
+				log.WithFields(fields).Warn("the Docker engine has a known authorization-plugin bypass: " + w)
+			} else {
+				log.WithFields(fields).Info("guarding Docker engine")
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -27,6 +28,10 @@ type Config struct {
 	AuditMaxBackups int           `yaml:"audit_max_backups"`
 	EvalTimeout     time.Duration `yaml:"eval_timeout"`
 	LogLevel        string        `yaml:"log_level"`
+	// DockerHost is the daemon dockward guards, asked about the images,
+	// containers and volumes a request refers to.
+	DockerHost    string        `yaml:"docker_host"`
+	LookupTimeout time.Duration `yaml:"lookup_timeout"`
 }
 
 // Default returns the built-in defaults.
@@ -37,8 +42,10 @@ func Default() Config {
 		AuditLog:        "/var/log/dockward/audit.log",
 		AuditMaxSizeMB:  100,
 		AuditMaxBackups: 10,
-		EvalTimeout:     2 * time.Second,
+		EvalTimeout:     5 * time.Second,
 		LogLevel:        "info",
+		DockerHost:      "unix:///var/run/docker.sock",
+		LookupTimeout:   2 * time.Second,
 	}
 }
 
@@ -69,6 +76,12 @@ func (c Config) Validate() error {
 	}
 	if c.EvalTimeout <= 0 {
 		return fmt.Errorf("invalid eval_timeout %q: must be > 0", c.EvalTimeout)
+	}
+	if c.LookupTimeout <= 0 {
+		return fmt.Errorf("invalid lookup_timeout %q: must be > 0", c.LookupTimeout)
+	}
+	if !strings.HasPrefix(c.DockerHost, "unix://") && !strings.HasPrefix(c.DockerHost, "tcp://") {
+		return fmt.Errorf("invalid docker_host %q: expected unix:///path or tcp://host:port", c.DockerHost)
 	}
 	if c.AuditMaxSizeMB <= 0 {
 		return fmt.Errorf("invalid audit_max_size_mb %d: must be > 0", c.AuditMaxSizeMB)

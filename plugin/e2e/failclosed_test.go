@@ -3,7 +3,7 @@
 package e2e
 
 import (
-	"context"
+	"bytes"
 	"io"
 	"net/http"
 	"os"
@@ -81,18 +81,35 @@ func TestServeRefusesWithoutAPolicy(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
 			sock := filepath.Join(dir, "p.sock")
-			out, err := exec.CommandContext(ctx, hs.dockward, "serve",
+			var out bytes.Buffer
+			cmd := exec.Command(hs.dockward, "serve",
 				"--socket", sock, "--policy-dir", policies,
-				"--audit-log", filepath.Join(dir, "audit.log")).CombinedOutput()
-			if err == nil || ctx.Err() != nil {
-				t.Fatalf("serve did not refuse to start (err %v, ctx %v):\n%s", err, ctx.Err(), out)
+				"--audit-log", filepath.Join(dir, "audit.log"))
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
 			}
-			if _, err := os.Stat(sock); err == nil {
-				t.Errorf("serve left a socket behind: %s", sock)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			deadline := time.After(10 * time.Second)
+			for serving := false; !serving; {
+				select {
+				case err := <-done:
+					if err == nil {
+						t.Fatalf("serve exited 0 without a usable policy:\n%s", out.String())
+					}
+					return
+				case <-deadline:
+					serving = true
+				case <-time.After(100 * time.Millisecond):
+					_, err := os.Stat(sock)
+					serving = err == nil
+				}
 			}
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("serve did not refuse to start (socket %s or still running after 10s):\n%s", sock, out.String())
 		})
 	}
 }

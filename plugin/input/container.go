@@ -8,8 +8,6 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
-
-	"github.com/dockward/dockward/plugin/route"
 )
 
 // Container is what a container create would let the container do, in one
@@ -36,6 +34,16 @@ type Container struct {
 	DeviceRequests    []DeviceRequest   `json:"device_requests"`
 	Sysctls           map[string]string `json:"sysctls"`
 	EnvNames          []string          `json:"env_names"`
+	// Peers are the containers this one shares namespaces or volumes with
+	// (container:<name> modes, --volumes-from), as the daemon has them.
+	Peers []Peer `json:"peers"`
+}
+
+// Peer is another container this one joins.
+type Peer struct {
+	Via       string     `json:"via"` // network, pid, ipc, uts, userns, cgroupns or volumes_from
+	Target    string     `json:"target"`
+	Container *Container `json:"container"`
 }
 
 // ContainerUser is the User field split and parsed as the runtime does.
@@ -44,6 +52,12 @@ type ContainerUser struct {
 	Name  string `json:"name"`
 	UID   *int   `json:"uid"` // nil when the user part is a name
 	Group string `json:"group"`
+	// Source says where the user comes from: "request", or "image" when
+	// the request left it empty and the image's configured USER applies.
+	Source string `json:"source"`
+	// Resolved is true when a name was resolved to UID in the image's
+	// /etc/passwd.
+	Resolved bool `json:"resolved"`
 }
 
 // Resources are the limits that matter to policy.
@@ -91,10 +105,13 @@ type DeviceRequest struct {
 	Capabilities [][]string `json:"capabilities"`
 }
 
-func (b Builder) container(cr *container.CreateRequest, rt route.Route) (*Container, error) {
-	cfg, hc := cr.Config, cr.HostConfig
+// containerView builds the view of a container's configuration. Lookups
+// (image user, joined containers, named volumes) are made only when the
+// configuration needs them, and only at the first level (peers, below, are
+// not themselves looked into further).
+func (v *views) containerView(cfg *container.Config, hc *container.HostConfig, name string, lookups bool) (*Container, error) {
 	c := &Container{
-		Name:              rt.Query.Get("name"),
+		Name:              name,
 		Image:             cfg.Image,
 		User:              parseUser(cfg.User),
 		ReadOnly:          hc.ReadonlyRootfs,
@@ -143,11 +160,20 @@ func (b Builder) container(cr *container.CreateRequest, rt route.Route) (*Contai
 		c.DeviceRequests = append(c.DeviceRequests, DeviceRequest{d.Driver, d.Count, nonNil(d.DeviceIDs), d.Capabilities})
 	}
 	c.Ports = ports(hc)
-	mounts, err := b.mounts(cfg, hc)
+	c.Peers = []Peer{}
+	mounts, err := v.mounts(cfg, hc, lookups)
 	if err != nil {
 		return nil, err
 	}
 	c.Mounts = mounts
+	if lookups {
+		if err := v.lookupUser(c); err != nil {
+			return nil, err
+		}
+		if err := v.lookupPeers(c); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -161,7 +187,7 @@ func nonNil(s []string) []string {
 // parseUser splits "user[:group]" and parses the user part with strconv.Atoi,
 // which is how the runtime decides that "00" or "+0" is uid 0 (B15).
 func parseUser(raw string) ContainerUser {
-	u := ContainerUser{Raw: raw}
+	u := ContainerUser{Raw: raw, Source: "request"}
 	u.Name, u.Group, _ = strings.Cut(raw, ":")
 	if n, err := strconv.Atoi(u.Name); err == nil {
 		u.UID = &n
@@ -258,7 +284,7 @@ type Mount struct {
 	VolumeOptions map[string]string `json:"volume_options"`
 }
 
-func (b Builder) mounts(cfg *container.Config, hc *container.HostConfig) ([]Mount, error) {
+func (v *views) mounts(cfg *container.Config, hc *container.HostConfig, lookups bool) ([]Mount, error) {
 	out := []Mount{}
 	for _, spec := range hc.Binds {
 		m, err := parseBind(spec, hc.VolumeDriver)
@@ -276,11 +302,16 @@ func (b Builder) mounts(cfg *container.Config, hc *container.HostConfig) ([]Moun
 	for _, target := range sortedKeys(cfg.Volumes) {
 		out = append(out, Mount{Origin: "Volumes", Type: "volume", Target: target, VolumeOptions: map[string]string{}})
 	}
+	if lookups {
+		if err := v.lookupVolumes(out); err != nil {
+			return nil, err
+		}
+	}
 	for i := range out {
 		if out[i].HostPath == "" {
 			continue
 		}
-		resolved, err := b.resolver().Resolve(out[i].HostPath)
+		resolved, err := v.b.resolver().Resolve(out[i].HostPath)
 		if err != nil {
 			return nil, denyf("cannot resolve host path %q of a %s mount: %v", out[i].HostPath, out[i].Type, err)
 		}

@@ -55,13 +55,21 @@ func canonical(cr *container.CreateRequest) (any, error) {
 		cfg.Env = names
 	}
 	cp := container.CreateRequest{Config: &cfg, HostConfig: cr.HostConfig, NetworkingConfig: cr.NetworkingConfig}
-	b, err := json.Marshal(cp)
+	v, err := canonicalJSON(cp)
 	if err != nil {
 		return nil, denyf("container create body cannot be re-encoded: %v", err)
 	}
+	return v, nil
+}
+
+func canonicalJSON(x any) (any, error) {
+	b, err := json.Marshal(x)
+	if err != nil {
+		return nil, err
+	}
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, denyf("container create body cannot be re-encoded: %v", err)
+		return nil, err
 	}
 	return v, nil
 }

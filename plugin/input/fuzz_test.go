@@ -38,7 +38,7 @@ func FuzzBuild(f *testing.F) {
 	f.Fuzz(func(t *testing.T, method, uri string, body []byte) {
 		req := authorization.Request{RequestMethod: method, RequestURI: uri, RequestBody: body,
 			RequestHeaders: map[string]string{"Content-Type": "application/json"}}
-		in, err := Builder{Resolver: mapResolver{}}.Build(req)
+		in, err := Builder{Resolver: mapResolver{}, Lookup: testLookup}.Build(t.Context(), req)
 		if err != nil {
 			var ie *Error
 			if !errors.As(err, &ie) && !errors.Is(err, ErrNoRequest) {

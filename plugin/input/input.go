@@ -6,6 +6,7 @@ package input
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,7 +33,11 @@ type Input struct {
 	Request   Request    `json:"request"`
 	Route     RouteInfo  `json:"route"`
 	Body      any        `json:"body"`
-	Container *Container `json:"container,omitempty"`
+	Container *Container `json:"container,omitempty"` // container.create, service.create/update
+	Service   *Service   `json:"service,omitempty"`   // service.create/update
+	Exec      *Exec      `json:"exec,omitempty"`      // container.exec
+	Update    *Update    `json:"update,omitempty"`    // container.update
+	Volume    *Volume    `json:"volume,omitempty"`    // volume.create
 }
 
 // User is who the daemon says is calling (a TLS client CN, or empty).
@@ -67,15 +72,28 @@ var ErrNoRequest = errors.New("the authorization request carried no method or UR
 
 func denyf(format string, args ...any) error { return &Error{Reason: fmt.Sprintf(format, args...)} }
 
-// Builder turns authz requests into Inputs. Its Resolver resolves host paths;
-// the zero Builder resolves against the local filesystem.
+// Builder turns authz requests into Inputs. Its Resolver resolves host paths
+// (the local filesystem when nil) and its Lookup asks the daemon about
+// images, containers and volumes a request refers to (when nil, every
+// request that needs a lookup is denied).
 type Builder struct {
 	Resolver Resolver
+	Lookup   Lookup
+}
+
+// bodyRequired lists the routes whose handler decodes a JSON body: without
+// one the plugin cannot see what the daemon will do (B1, CVE-2024-41110).
+var bodyRequired = map[string]bool{
+	"container.create": true, "container.exec": true, "container.update": true,
+	"volume.create": true, "network.create": true, "plugin.set": true,
+	"service.create": true, "service.update": true, "secret.create": true, "config.create": true,
+	"swarm.init": true, "swarm.join": true, "swarm.update": true, "node.update": true,
+	"secret.update": true, "config.update": true,
 }
 
 // Build normalizes one authz request. A non-nil error means the request must
 // be denied; errors of type *Error carry a reason fit for the docker CLI.
-func (b Builder) Build(req authorization.Request) (*Input, error) {
+func (b Builder) Build(ctx context.Context, req authorization.Request) (*Input, error) {
 	if req.RequestMethod == "" || req.RequestURI == "" {
 		// go-plugins-helpers calls the plugin with a zero Request when it
 		// cannot decode what dockerd sent; that must never be an allow.
@@ -98,30 +116,29 @@ func (b Builder) Build(req authorization.Request) (*Input, error) {
 		return nil, denyf("request body is %d bytes, over the 1 MiB that dockerd forwards to plugins", len(req.RequestBody))
 	}
 
+	if bodyRequired[rt.Endpoint] && len(bytes.TrimSpace(req.RequestBody)) == 0 {
+		// CVE-2024-41110: plugins that treated "no body" as "nothing to
+		// check" allowed requests the daemon then decoded and ran.
+		return nil, denyf("%s without a JSON body: the plugin cannot check it "+
+			"(send it with Content-Type: application/json and a body under 1 MiB)", rt.Endpoint)
+	}
+	v := &views{b: b, ctx: ctx, rt: rt}
 	switch rt.Endpoint {
 	case "container.create":
-		// CVE-2024-41110: a create whose body the plugin never saw was
-		// allowed by plugins that treated "no body" as "nothing to check".
-		if len(bytes.TrimSpace(req.RequestBody)) == 0 {
-			return nil, denyf("container create without a JSON body: the plugin cannot check it " +
-				"(send the request with Content-Type: application/json and a body under 1 MiB)")
-		}
-		cr, body, err := decodeCreate(req.RequestBody)
-		if err != nil {
-			return nil, err
-		}
-		in.Body = body
-		c, err := b.container(cr, rt)
-		if err != nil {
-			return nil, err
-		}
-		in.Container = c
+		err = v.create(in, req.RequestBody)
+	case "container.exec":
+		err = v.exec(in, req.RequestBody)
+	case "container.update":
+		err = v.update(in, req.RequestBody)
+	case "volume.create":
+		err = v.volume(in, req.RequestBody)
+	case "service.create", "service.update":
+		err = v.service(in, req.RequestBody)
 	default:
-		body, err := decodeGeneric(req.RequestBody, contentType(req.RequestHeaders))
-		if err != nil {
-			return nil, err
-		}
-		in.Body = body
+		in.Body, err = decodeGeneric(req.RequestBody, contentType(req.RequestHeaders))
+	}
+	if err != nil {
+		return nil, err
 	}
 	return in, nil
 }

@@ -21,9 +21,21 @@ func createReq(body string) authorization.Request {
 	}
 }
 
+// testLookup is the daemon the input tests talk to: image "b" runs as
+// root (no USER), "app-image" as uid 1000.
+var testLookup = StaticLookup{
+	Images: map[string]ImageInfo{
+		"b":         {ID: "sha256:b"},
+		"busybox":   {ID: "sha256:bb"},
+		"app-image": {ID: "sha256:app", User: "1000"},
+	},
+}
+
+func testBuilder() Builder { return Builder{Lookup: testLookup} }
+
 func mustBuild(t *testing.T, req authorization.Request) *Input {
 	t.Helper()
-	in, err := Builder{}.Build(req)
+	in, err := testBuilder().Build(t.Context(), req)
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -52,13 +64,15 @@ func TestBuildDenies(t *testing.T) {
 		{"unparsable bind", createReq(`{"Image":"b","HostConfig":{"Binds":["/a:/b:ro:x"]}}`), "cannot parse bind"},
 		{"oversized body", createReq(`{"Image":"` + strings.Repeat("a", MaxBody) + `"}`), "over the 1 MiB"},
 		{"bad URI", authorization.Request{RequestMethod: "POST", RequestURI: "/containers/%zz"}, "cannot route"},
-		{"invalid JSON on another endpoint", authorization.Request{RequestMethod: "POST", RequestURI: "/containers/x/update",
+		{"invalid JSON on another endpoint", authorization.Request{RequestMethod: "POST", RequestURI: "/containers/x/kill",
 			RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: []byte("{")}, "not valid JSON"},
+		{"undecodable update body", authorization.Request{RequestMethod: "POST", RequestURI: "/containers/x/update",
+			RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: []byte("{")}, "update body cannot be decoded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Builder{}.Build(tt.req)
+			_, err := testBuilder().Build(t.Context(), tt.req)
 			var ie *Error
 			if !errors.As(err, &ie) {
 				t.Fatalf("Build err = %v, want an *input.Error", err)
@@ -72,7 +86,7 @@ func TestBuildDenies(t *testing.T) {
 
 func TestZeroRequest(t *testing.T) {
 	t.Parallel()
-	if _, err := (Builder{}).Build(authorization.Request{}); !errors.Is(err, ErrNoRequest) {
+	if _, err := (Builder{}).Build(t.Context(), authorization.Request{}); !errors.Is(err, ErrNoRequest) {
 		t.Fatalf("Build(zero) err = %v, want ErrNoRequest", err)
 	}
 }
@@ -239,7 +253,7 @@ func TestMounts(t *testing.T) {
 				body += ","
 			}
 			body += `"HostConfig":{` + tt.hostConfig + `}}`
-			in, err := Builder{}.Build(createReq(body))
+			in, err := testBuilder().Build(t.Context(), createReq(body))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Build err = %v, want %q", err, tt.wantErr)

@@ -86,6 +86,9 @@ func Load(ctx context.Context, dir string) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !definesDecision(res.ParsedModules()) {
+		return nil, fmt.Errorf("no policy in %s defines %s (package authz, rule decision): every request would be denied", dir, Query)
+	}
 	return &Compiled{Dir: dir, Revision: revision, Rules: rules, LoadedAt: time.Now(), query: pq}, nil
 }
 
@@ -176,6 +179,20 @@ func checkRules(modules map[string]*ast.Module) ([]string, error) {
 	}
 	sort.Strings(ids)
 	return ids, nil
+}
+
+func definesDecision(modules map[string]*ast.Module) bool {
+	for _, m := range modules {
+		if m.Package.Path.String() != "data.authz" {
+			continue
+		}
+		for _, r := range m.Rules {
+			if r.Head.Name.String() == "decision" || r.Head.Ref().String() == "decision" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Eval evaluates the decision for one input. An undefined decision or a

@@ -74,6 +74,9 @@ func TestLoadFailsClosed(t *testing.T) {
 		}, "lacks METADATA custom.fix, custom.severity"},
 		{"no decision", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "authz/main.rego"), "package authz\nx := 1\n")
+		}, "defines data.authz.decision"},
+		{"decision undefined at run time", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "authz/main.rego"), "package authz\ndecision := 1 if false\n")
 		}, "undefined"},
 	}
 	for _, tt := range tests {

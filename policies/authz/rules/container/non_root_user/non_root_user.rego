@@ -19,12 +19,19 @@ deny contains violation if {
 	violation := result.violation(rego.metadata.chain(), msg)
 }
 
-_problems contains "no user is set: the image's default user (often root) cannot be verified" if {
+_problems contains sprintf("image %s sets no USER, so it runs as root", [input.container.image]) if {
 	user := input.container.user
 	user.raw == ""
+	_source(user) == "image"
 }
 
-_problems contains sprintf("user %q is uid %d (root)", [user.raw, user.uid]) if {
+_problems contains "no user is set and the image's user cannot be verified" if {
+	user := input.container.user
+	user.raw == ""
+	_source(user) != "image"
+}
+
+_problems contains sprintf("%s %q is uid %d (root)", [_whose(user), user.raw, user.uid]) if {
 	user := input.container.user
 	user.uid == 0
 }
@@ -35,7 +42,7 @@ _problems contains sprintf("user %q has a negative uid", [user.raw]) if {
 	user.uid < 0
 }
 
-_problems contains sprintf("user %q is root", [user.raw]) if {
+_problems contains sprintf("%s %q is root", [_whose(user), user.raw]) if {
 	user := input.container.user
 	user.name == "root"
 }
@@ -47,3 +54,9 @@ _problems contains sprintf("user name %q cannot be shown to be non-root (use a n
 	user.name != "root"
 	not user.name in params.allowed_user_names
 }
+
+_whose(user) := "the image's USER" if _source(user) == "image"
+
+_whose(user) := "user" if _source(user) != "image"
+
+_source(user) := object.get(user, "source", "request")

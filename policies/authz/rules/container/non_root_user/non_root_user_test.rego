@@ -3,7 +3,9 @@ package authz.rules.container.non_root_user_test
 import data.authz.lib.fixtures
 import data.authz.rules.container.non_root_user as rule
 
-_user(raw, name, uid, group) := fixtures.create({"user": {"raw": raw, "name": name, "uid": uid, "group": group}})
+_user(raw, name, uid, group) := fixtures.create({"user": {"raw": raw, "name": name, "uid": uid, "group": group, "source": "request"}})
+
+_image_user(raw, name, uid) := fixtures.create({"user": {"raw": raw, "name": name, "uid": uid, "group": "", "source": "image"}})
 
 test_allow_numeric_non_root if {
 	count(rule.deny) == 0 with input as fixtures.create_compliant
@@ -38,4 +40,23 @@ test_names_only_when_allowed if {
 	inp := _user("app", "app", null, "")
 	count(rule.deny) == 1 with input as inp
 	count(rule.deny) == 0 with input as inp with data.authz_config.params as {"allowed_user_names": ["app"]}
+}
+
+test_deny_image_without_user if {
+	r := rule.deny with input as _image_user("", "", null)
+	[v.msg | some v in r] == ["image busybox sets no USER, so it runs as root"]
+}
+
+test_allow_image_user_non_root if {
+	count(rule.deny) == 0 with input as _image_user("1000", "1000", 1000)
+}
+
+test_deny_image_user_root if {
+	r := rule.deny with input as _image_user("0", "0", 0)
+	[v.msg | some v in r] == [`the image's USER "0" is uid 0 (root)`]
+}
+
+test_allow_name_resolved_in_image if {
+	# The plugin resolved "app" to 1000 in the image's /etc/passwd.
+	count(rule.deny) == 0 with input as fixtures.create({"user": {"raw": "app", "name": "app", "uid": 1000, "resolved": true}})
 }

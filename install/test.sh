@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# The project's one test command: vet, unit and Rego tests, then the
+# end-to-end tests against two real Docker engines. Run as root from a
+# checkout on Debian 12 with Go installed:
+#   sudo install/test.sh
+set -euo pipefail
+
+DOCKERD_MODULE=github.com/moby/moby/v2
+DOCKERD_PKG=$DOCKERD_MODULE/cmd/dockerd
+DOCKERD_VERSION=v2.0.0-beta.24
+RUNC_MODULE=github.com/opencontainers/runc
+RUNC_VERSION=v1.5.2
+TOOLS_BIN="${DOCKWARD_TOOLS:-/opt/dwtools}/bin"
+APT_PACKAGES=(docker.io busybox-static libseccomp-dev curl gcc pkg-config)
+
+usage() {
+	cat <<USAGE
+Usage: install/test.sh [--no-e2e] [--e2e-only] [--no-install] [--help]
+
+Runs, from the repository root:
+  1. install   apt-get install ${APT_PACKAGES[*]} (only what is missing),
+               and builds the current engine into $TOOLS_BIN
+               (dockerd $DOCKERD_VERSION, runc $RUNC_VERSION with seccomp; kept
+               between runs, rebuilt only when the version differs)
+  2. vet       go vet ./... and go vet -tags e2e ./plugin/e2e/
+  3. unit      go test -race ./...   (Go unit tests and the Rego policy tests)
+  4. e2e       go test -tags e2e ./plugin/e2e/ against Debian's dockerd 20.10
+               (API 1.41), then against the current engine
+Each stage prints a one-line result; a summary follows. Exit status is 0 only
+when every stage passed.
+
+  --no-e2e      stop after the unit tests (no root needed without install)
+  --e2e-only    only the end-to-end tests (install still runs)
+  --no-install  do not apt-get or build engines; use what is there
+  --help        this text
+
+Environment: DOCKWARD_TOOLS (default /opt/dwtools) holds the built engine;
+the e2e tests also read DOCKWARD_E2E_* (see plugin/e2e/doc.go).
+The e2e tests start their own dockerd on a private socket and need the fixed
+plugin socket /run/docker/plugins/dockward.sock to be free.
+USAGE
+}
+
+RUN_UNIT=1
+RUN_E2E=1
+RUN_INSTALL=1
+for arg in "$@"; do
+	case "$arg" in
+	--no-e2e) RUN_E2E=0 ;;
+	--e2e-only) RUN_UNIT=0 ;;
+	--no-install) RUN_INSTALL=0 ;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*)
+		echo "test.sh: unknown argument: $arg" >&2
+		usage >&2
+		exit 2
+		;;
+	esac
+done
+
+cd "$(dirname "$0")/.."
+# sudo's secure_path drops Go's usual home.
+if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then
+	PATH=$PATH:/usr/local/go/bin
+fi
+if ! command -v go >/dev/null; then
+	echo "test.sh: Go is required (https://go.dev/dl/)" >&2
+	exit 2
+fi
+if [[ ! -f go.mod ]]; then
+	echo "test.sh: run from a dockward checkout (no go.mod in $PWD)" >&2
+	exit 2
+fi
+if ((RUN_E2E || RUN_INSTALL)) && ((EUID != 0)); then
+	echo "test.sh: the install and e2e stages need root (or use --no-e2e --no-install)" >&2
+	exit 2
+fi
+
+SUMMARY=()
+FAILED=0
+
+# stage NAME CMD...: runs CMD, prints and records its result and duration.
+stage() {
+	local name=$1
+	shift
+	local start=$SECONDS rc=0
+	echo
+	echo ">>> stage: $name"
+	# set -e is off inside a command on the left of ||: stage functions
+	# check each step themselves.
+	"$@" || rc=$?
+	local took=$((SECONDS - start))
+	local line
+	if ((rc == 0)); then
+		line=$(printf '%-14s PASS  %4ss' "$name" "$took")
+	else
+		line=$(printf '%-14s FAIL  %4ss  (exit %s)' "$name" "$took" "$rc")
+		FAILED=1
+	fi
+	echo ">>> $line"
+	SUMMARY+=("$line")
+}
+
+skip() {
+	SUMMARY+=("$(printf '%-14s SKIP  (%s)' "$1" "$2")")
+	echo ">>> stage: $1 skipped: $2"
+}
+
+install_packages() {
+	local missing=()
+	[[ -x /usr/sbin/dockerd && -x /usr/bin/docker && -x /usr/bin/containerd ]] || missing+=(docker.io)
+	# The test image is /bin/busybox alone: it must be the static build.
+	dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+	dpkg -s libseccomp-dev >/dev/null 2>&1 || missing+=(libseccomp-dev)
+	command -v curl >/dev/null || missing+=(curl)
+	command -v gcc >/dev/null || missing+=(gcc)
+	command -v pkg-config >/dev/null || missing+=(pkg-config)
+	if ((${#missing[@]} == 0)); then
+		echo "packages: all present"
+		return 0
+	fi
+	echo "packages: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq || return
+	apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+}
+
+# built_at BINARY MODULE VERSION: true when BINARY was built from MODULE@VERSION.
+built_at() {
+	[[ -x $1 ]] && go version -m "$1" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+$2[[:space:]]+$3([[:space:]]|$)"
+}
+
+build_engine() {
+	mkdir -p "$TOOLS_BIN" || return
+	# go install pkg@version ignores the current module; run it elsewhere anyway.
+	local gobuild
+	gobuild=$(mktemp -d) || return
+	if built_at "$TOOLS_BIN/dockerd" "$DOCKERD_MODULE" "$DOCKERD_VERSION"; then
+		echo "dockerd $DOCKERD_VERSION: already built in $TOOLS_BIN"
+	else
+		echo "dockerd $DOCKERD_VERSION: building into $TOOLS_BIN (takes a few minutes)"
+		(cd "$gobuild" && GOBIN="$TOOLS_BIN" GOFLAGS= go install "$DOCKERD_PKG@$DOCKERD_VERSION") || return
+	fi
+	if built_at "$TOOLS_BIN/runc" "$RUNC_MODULE" "$RUNC_VERSION" &&
+		go version -m "$TOOLS_BIN/runc" | grep -q -- '-tags=seccomp'; then
+		echo "runc $RUNC_VERSION: already built in $TOOLS_BIN"
+	else
+		echo "runc $RUNC_VERSION: building into $TOOLS_BIN (with seccomp)"
+		(cd "$gobuild" && GOBIN="$TOOLS_BIN" GOFLAGS= CGO_ENABLED=1 go install -tags seccomp "$RUNC_MODULE@$RUNC_VERSION") || return
+	fi
+	rmdir "$gobuild"
+	"$TOOLS_BIN/runc" --version | head -1
+}
+
+go_vet() {
+	go vet ./... && go vet -tags e2e ./plugin/e2e/
+}
+
+go_unit() {
+	go test -race -count=1 -timeout 20m ./...
+}
+
+go_e2e() {
+	DOCKWARD_E2E_ENGINE=$1 DOCKWARD_E2E_BIN="$TOOLS_BIN" \
+		go test -tags e2e -count=1 -v -timeout 20m ./plugin/e2e/
+}
+
+echo "dockward tests: $(go version), in $PWD"
+ENGINE_OK=1
+if ((RUN_INSTALL)); then
+	stage install-pkgs install_packages
+	if ((RUN_E2E)); then
+		stage build-engine build_engine
+		[[ ${SUMMARY[-1]} == *PASS* ]] || ENGINE_OK=0
+	fi
+fi
+if ((RUN_UNIT)); then
+	stage vet go_vet
+	stage unit go_unit
+fi
+if ((RUN_E2E)); then
+	stage e2e-debian go_e2e debian
+	if ((ENGINE_OK)); then
+		stage e2e-current go_e2e current
+	else
+		skip e2e-current "the current engine did not build"
+		FAILED=1
+	fi
+fi
+
+echo
+echo ">>> summary"
+printf '  %s\n' "${SUMMARY[@]}"
+if ((FAILED)); then
+	echo ">>> FAIL"
+	exit 1
+fi
+echo ">>> PASS"

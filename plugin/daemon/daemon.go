@@ -1,0 +1,107 @@
+// Package daemon is dockward's client of the Docker daemon it guards: the
+// lookups a decision needs (an image's configured user, a container joined
+// by namespace or --volumes-from, a named volume's options) and the engine
+// version. Calls go through the Docker API on the daemon's socket, so they
+// are themselves authorized (as reads) and bounded in time.
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/dockward/dockward/plugin/input"
+)
+
+// Client looks objects up on one daemon.
+type Client struct {
+	c       *client.Client
+	timeout time.Duration
+	passwd  passwdCache
+}
+
+// New returns a client of the daemon at host (unix:///var/run/docker.sock),
+// each call bounded by timeout. It does not connect until the first call:
+// the plugin starts before dockerd.
+func New(host string, timeout time.Duration) (*Client, error) {
+	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client for %s: %w", host, err)
+	}
+	return &Client{c: c, timeout: timeout}, nil
+}
+
+var _ input.Lookup = (*Client)(nil)
+
+// Image returns what an image reference (name, name:tag, name@digest, id or
+// short id) resolves to on the daemon.
+func (c *Client) Image(ctx context.Context, ref string) (input.ImageInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.ImageInspect(ctx, ref)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return input.ImageInfo{}, input.ErrNotFound
+		}
+		return input.ImageInfo{}, fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	info := input.ImageInfo{ID: res.ID, RepoTags: res.RepoTags, RepoDigests: res.RepoDigests}
+	if res.Config != nil {
+		info.User = res.Config.User
+	}
+	return info, nil
+}
+
+// Container returns a container's configuration.
+func (c *Client) Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.ContainerInspect(ctx, ref, client.ContainerInspectOptions{})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return nil, nil, input.ErrNotFound
+		}
+		return nil, nil, fmt.Errorf("inspect container %s: %w", ref, err)
+	}
+	cfg, hc := res.Container.Config, res.Container.HostConfig
+	if cfg == nil {
+		cfg = &container.Config{}
+	}
+	if hc == nil {
+		hc = &container.HostConfig{}
+	}
+	return cfg, hc, nil
+}
+
+// Volume returns a named volume's driver and options; ErrNotFound when it
+// does not exist yet (the daemon will create it empty).
+func (c *Client) Volume(ctx context.Context, name string) (string, map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return "", nil, input.ErrNotFound
+		}
+		return "", nil, fmt.Errorf("inspect volume %s: %w", name, err)
+	}
+	return res.Volume.Driver, res.Volume.Options, nil
+}
+
+// Version returns the engine version and API version of the daemon.
+func (c *Client) Version(ctx context.Context) (engine, api string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	v, err := c.c.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return "", "", err
+	}
+	return v.Version, v.APIVersion, nil
+}
+
+// Close releases the client's connections.
+func (c *Client) Close() error { return c.c.Close() }

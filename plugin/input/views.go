@@ -1,0 +1,369 @@
+package input
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/api/types/volume"
+
+	"github.com/dockward/dockward/plugin/route"
+)
+
+// views builds the typed views of one request.
+type views struct {
+	b   Builder
+	ctx context.Context
+	rt  route.Route
+}
+
+func (v *views) lookup() Lookup {
+	if v.b.Lookup == nil {
+		return noLookup{}
+	}
+	return v.b.Lookup
+}
+
+func (v *views) create(in *Input, raw []byte) error {
+	cr, body, err := decodeCreate(raw)
+	if err != nil {
+		return err
+	}
+	in.Body = body
+	in.Container, err = v.containerView(cr.Config, cr.HostConfig, v.rt.Query.Get("name"), true)
+	return err
+}
+
+// lookupUser applies the image's configured USER when the request gives
+// none (B15): the runtime does the same.
+func (v *views) lookupUser(c *Container) error {
+	needImage := c.User.Raw == "" || (c.User.UID == nil && c.User.Name != "root")
+	if !needImage {
+		return nil
+	}
+	img, err := v.lookup().Image(v.ctx, c.Image)
+	if errors.Is(err, ErrNotFound) {
+		return denyf("image %q is not on this host, so its user cannot be checked: pull it first (docker pull %s) or give a numeric --user", c.Image, c.Image)
+	}
+	if err != nil {
+		return denyf("cannot look up the user of image %q: %v", c.Image, err)
+	}
+	if c.User.Raw == "" {
+		u := parseUser(img.User)
+		u.Source = "image"
+		c.User = u
+	}
+	return v.resolveName(&c.User, img.ID)
+}
+
+// resolveName resolves a user name to its uid in the image's /etc/passwd,
+// as the runtime will ("--user app" where the image maps app to 1000). A
+// name that is not there stays unresolved (uid null) and is denied.
+func (v *views) resolveName(u *ContainerUser, imageID string) error {
+	if u.UID != nil || u.Name == "" || u.Name == "root" {
+		return nil
+	}
+	uid, err := v.lookup().ImageUserID(v.ctx, imageID, u.Name)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return denyf("cannot resolve user %q in image %s: %v", u.Name, imageID, err)
+	}
+	u.UID = &uid
+	u.Resolved = true
+	return nil
+}
+
+// lookupPeers builds the view of every container this one joins by
+// namespace or --volumes-from (B7, B8), as the daemon has it.
+func (v *views) lookupPeers(c *Container) error {
+	modes := []struct{ via, mode string }{
+		{"network", c.Namespaces.Network}, {"pid", c.Namespaces.PID}, {"ipc", c.Namespaces.IPC},
+		{"uts", c.Namespaces.UTS}, {"userns", c.Namespaces.Userns}, {"cgroupns", c.Namespaces.Cgroupns},
+	}
+	for _, m := range modes {
+		if target, ok := cutPrefixFold(m.mode, "container:"); ok {
+			if err := v.addPeer(c, m.via, target); err != nil {
+				return err
+			}
+		}
+	}
+	for _, vf := range c.VolumesFrom {
+		// "name[:ro|:rw]"
+		target, _, _ := strings.Cut(vf, ":")
+		if err := v.addPeer(c, "volumes_from", target); err != nil {
+			return err
+		}
+	}
+	sortedPeers(c.Peers)
+	return nil
+}
+
+func (v *views) addPeer(c *Container, via, target string) error {
+	cfg, hc, err := v.lookup().Container(v.ctx, target)
+	if errors.Is(err, ErrNotFound) {
+		return denyf("%s joins container %q, which does not exist", via, target)
+	}
+	if err != nil {
+		return denyf("cannot look up container %q (joined by %s): %v", target, via, err)
+	}
+	peer, err := v.containerView(cfg, hc, target, false)
+	if err != nil {
+		return err
+	}
+	c.Peers = append(c.Peers, Peer{Via: via, Target: target, Container: peer})
+	return nil
+}
+
+// lookupVolumes finds named volumes that already exist and bind a host
+// directory: `docker volume create --opt type=none --opt o=bind --opt
+// device=/` followed by `-v vol:/mnt` (B7). An existing volume's own
+// options win over the request's, as in the daemon.
+func (v *views) lookupVolumes(mounts []Mount) error {
+	for i := range mounts {
+		m := &mounts[i]
+		if m.Type != "volume" || m.Source == "" {
+			continue
+		}
+		driver, opts, err := v.lookup().Volume(v.ctx, m.Source)
+		if errors.Is(err, ErrNotFound) {
+			continue // created by this request, with the request's options
+		}
+		if err != nil {
+			return denyf("cannot look up volume %q: %v", m.Source, err)
+		}
+		m.VolumeDriver = driver
+		m.VolumeOptions = map[string]string{}
+		for k, val := range opts {
+			m.VolumeOptions[k] = val
+		}
+		m.HostPath = volumeHostPath(driver, opts)
+	}
+	return nil
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return "", false
+}
+
+// Exec is a `docker exec` (POST /containers/{id}/exec).
+type Exec struct {
+	Container  string        `json:"container"`
+	User       ContainerUser `json:"user"` // effective: the exec's, else the container's, else the image's
+	Privileged bool          `json:"privileged"`
+	EnvNames   []string      `json:"env_names"`
+}
+
+func (v *views) exec(in *Input, raw []byte) error {
+	var req container.ExecCreateRequest
+	if err := decodeJSON(raw, &req); err != nil {
+		return denyf("exec body cannot be decoded as the daemon decodes it: %v", err)
+	}
+	e := &Exec{Container: v.rt.ID, User: parseUser(req.User), Privileged: req.Privileged, EnvNames: []string{}}
+	for _, kv := range req.Env {
+		e.EnvNames = append(e.EnvNames, EnvName(kv))
+	}
+	if req.User == "" {
+		// The exec runs as the container's user (B9: docker exec without
+		// -u into a container created before the plugin, or exempted).
+		cfg, _, err := v.lookup().Container(v.ctx, v.rt.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return denyf("cannot look up container %q for its user: %v", v.rt.ID, err)
+		}
+		if cfg != nil {
+			e.User = parseUser(cfg.User)
+			e.User.Source = "container"
+			if cfg.User == "" || e.User.UID == nil {
+				img, err := v.lookup().Image(v.ctx, cfg.Image)
+				if err != nil {
+					return denyf("cannot look up the user of image %q: %v", cfg.Image, err)
+				}
+				if cfg.User == "" {
+					e.User = parseUser(img.User)
+					e.User.Source = "image"
+				}
+				if err := v.resolveName(&e.User, img.ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	req.Env = e.EnvNames
+	in.Exec = e
+	body, err := roundTrip(req)
+	in.Body = body
+	return err
+}
+
+// Update is a `docker update` (POST /containers/{id}/update). Zero means
+// "unchanged" for every field but PidsLimit, where null does.
+type Update struct {
+	Container string    `json:"container"`
+	Resources Resources `json:"resources"`
+}
+
+func (v *views) update(in *Input, raw []byte) error {
+	var req container.UpdateConfig
+	if err := decodeJSON(raw, &req); err != nil {
+		return denyf("update body cannot be decoded as the daemon decodes it: %v", err)
+	}
+	in.Update = &Update{Container: v.rt.ID, Resources: Resources{
+		Memory: req.Memory, MemorySwap: req.MemorySwap, NanoCPUs: req.NanoCPUs, CPUQuota: req.CPUQuota,
+		CPUPeriod: req.CPUPeriod, PidsLimit: req.PidsLimit, OomKillDisable: req.OomKillDisable, CgroupParent: req.CgroupParent,
+	}}
+	body, err := roundTrip(req)
+	in.Body = body
+	return err
+}
+
+// Volume is a `docker volume create` (POST /volumes/create).
+type Volume struct {
+	Name     string            `json:"name"`
+	Driver   string            `json:"driver"`
+	Options  map[string]string `json:"options"`
+	HostPath string            `json:"host_path"` // the host directory a local volume binds, cleaned
+	Resolved string            `json:"resolved"`  // with symlinks resolved
+}
+
+func (v *views) volume(in *Input, raw []byte) error {
+	var req volume.CreateRequest
+	if err := decodeJSON(raw, &req); err != nil {
+		return denyf("volume create body cannot be decoded as the daemon decodes it: %v", err)
+	}
+	vol := &Volume{Name: req.Name, Driver: req.Driver, Options: req.DriverOpts, HostPath: volumeHostPath(req.Driver, req.DriverOpts)}
+	if vol.Options == nil {
+		vol.Options = map[string]string{}
+	}
+	if vol.HostPath != "" {
+		resolved, err := v.b.resolver().Resolve(vol.HostPath)
+		if err != nil {
+			return denyf("cannot resolve host path %q of volume %q: %v", vol.HostPath, req.Name, err)
+		}
+		vol.Resolved = resolved
+	}
+	in.Volume = vol
+	body, err := roundTrip(req)
+	in.Body = body
+	return err
+}
+
+// Service is a swarm service create or update: its tasks' containers are
+// in input.container, so the container rules apply to them (B11).
+type Service struct {
+	Name string `json:"name"`
+	// Plugin is true for a service that runs a plugin rather than a
+	// container (TaskTemplate.PluginSpec).
+	Plugin bool `json:"plugin"`
+}
+
+func (v *views) service(in *Input, raw []byte) error {
+	var spec swarm.ServiceSpec
+	if err := decodeJSON(raw, &spec); err != nil {
+		return denyf("service body cannot be decoded as the daemon decodes it: %v", err)
+	}
+	in.Service = &Service{Name: spec.Name, Plugin: spec.TaskTemplate.PluginSpec != nil}
+	cs := spec.TaskTemplate.ContainerSpec
+	if cs == nil {
+		cs = &swarm.ContainerSpec{}
+	}
+	cfg, hc := serviceToContainer(&spec, cs)
+	c, err := v.containerView(cfg, hc, spec.Name, false)
+	if err != nil {
+		return err
+	}
+	if err := v.lookupUser(c); err != nil {
+		return err
+	}
+	// Swarm publishes through the routing mesh or on the host's
+	// interfaces: never on loopback only.
+	c.Ports = []Port{}
+	if es := spec.EndpointSpec; es != nil {
+		for _, p := range es.Ports {
+			if p.PublishedPort == 0 && p.PublishMode != swarm.PortConfigPublishModeHost {
+				continue
+			}
+			proto := string(p.Protocol)
+			if proto == "" {
+				proto = "tcp"
+			}
+			c.Ports = append(c.Ports, Port{ContainerPort: strconv.Itoa(int(p.TargetPort)) + "/" + proto,
+				HostPort: strconv.Itoa(int(p.PublishedPort))})
+		}
+	}
+	if cs.Privileges != nil {
+		if s := cs.Privileges.Seccomp; s != nil && s.Mode == swarm.SeccompModeUnconfined {
+			c.Security.Seccomp = "unconfined"
+		}
+		if a := cs.Privileges.AppArmor; a != nil && a.Mode == swarm.AppArmorModeDisabled {
+			c.Security.AppArmor = "unconfined"
+		}
+		if sl := cs.Privileges.SELinuxContext; sl != nil && sl.Disable {
+			c.Security.Labels = append(c.Security.Labels, "disable")
+		}
+	}
+	in.Container = c
+	cs.Env = c.EnvNames
+	body, err := roundTrip(spec)
+	in.Body = body
+	return err
+}
+
+// serviceToContainer maps a task's ContainerSpec onto the container types,
+// so one view (and one set of rules) covers both.
+func serviceToContainer(spec *swarm.ServiceSpec, cs *swarm.ContainerSpec) (*container.Config, *container.HostConfig) {
+	cfg := &container.Config{Image: cs.Image, User: cs.User, Env: cs.Env}
+	hc := &container.HostConfig{
+		ReadonlyRootfs: cs.ReadOnly,
+		CapAdd:         cs.CapabilityAdd,
+		CapDrop:        cs.CapabilityDrop,
+		Sysctls:        cs.Sysctls,
+		Mounts:         append([]mount.Mount(nil), cs.Mounts...),
+	}
+	if cs.Privileges != nil && cs.Privileges.NoNewPrivileges {
+		hc.SecurityOpt = []string{"no-new-privileges"}
+	}
+	if r := spec.TaskTemplate.Resources; r != nil {
+		if l := r.Limits; l != nil {
+			hc.Memory, hc.NanoCPUs = l.MemoryBytes, l.NanoCPUs
+			pids := l.Pids // 0: unlimited
+			hc.PidsLimit = &pids
+		}
+		if r.SwapBytes != nil {
+			hc.MemorySwap = *r.SwapBytes
+		}
+	}
+	for _, n := range spec.TaskTemplate.Networks {
+		if strings.EqualFold(n.Target, "host") {
+			hc.NetworkMode = "host"
+		}
+	}
+	return cfg, hc
+}
+
+// roundTrip re-encodes a typed body with canonical field names for Rego.
+func roundTrip(v any) (any, error) {
+	out, err := canonicalJSON(v)
+	if err != nil {
+		return nil, denyf("body cannot be re-encoded: %v", err)
+	}
+	return out, nil
+}
+
+// sortedPeers keeps peers in a stable order.
+func sortedPeers(p []Peer) {
+	sort.Slice(p, func(i, j int) bool {
+		if p[i].Via != p[j].Via {
+			return p[i].Via < p[j].Via
+		}
+		return p[i].Target < p[j].Target
+	})
+}
