@@ -24,6 +24,7 @@ func validateConfig(docs map[string]any) error {
 		Params      map[string]any    `json:"params"`
 		Modes       map[string]string `json:"modes"`
 		ExemptUsers []string          `json:"exempt_users"`
+		Admins      []string          `json:"admins"`
 		Exemptions  []struct {
 			Users   []string `json:"users"`
 			Images  []string `json:"images"`

@@ -52,6 +52,9 @@ var endpoints = []endpoint{
 	{"POST", "/containers/{id}/update", "container.update"},
 	{"DELETE", "/containers/{id}", "container.delete"},
 	{"POST", "/commit", "container.commit"},
+	{"GET", "/containers/{id}/checkpoints", "checkpoint.list"},
+	{"POST", "/containers/{id}/checkpoints", "checkpoint.create"},
+	{"DELETE", "/containers/{id}/checkpoints/{name*}", "checkpoint.delete"},
 	// exec
 	{"GET", "/exec/{id}/json", "exec.inspect"},
 	{"POST", "/exec/{id}/start", "exec.start"},

@@ -2,10 +2,24 @@
 # description: What the request is, from the route the plugin computed.
 package authz.lib.request
 
-# is_container_create holds for a container create that carries the typed
-# container view (always true for container.create: the plugin denies a
-# create it cannot decode before Rego runs).
+default _config := {}
+
+_config := data.authz_config
+
+# is_container_create holds for every request that creates containers from
+# the typed view input.container: a container create, and a swarm service
+# create or update (whose tasks are containers). The plugin denies such a
+# request it cannot decode before Rego runs.
 is_container_create if {
-	input.route.endpoint == "container.create"
+	input.route.endpoint in {"container.create", "service.create", "service.update"}
 	input.container
+}
+
+is_service if input.route.endpoint in {"service.create", "service.update"}
+
+# is_admin holds for a TLS-authenticated user listed in data admins. On the
+# unix socket every user is "" and nobody is an admin.
+is_admin if {
+	input.user.name != ""
+	input.user.name in object.get(_config, "admins", [])
 }

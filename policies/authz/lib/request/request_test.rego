@@ -6,10 +6,21 @@ test_container_create if {
 	request.is_container_create with input as {"route": {"endpoint": "container.create"}, "container": {}}
 }
 
+test_service_create_is_a_container_create if {
+	request.is_container_create with input as {"route": {"endpoint": "service.update"}, "container": {}}
+	request.is_service with input as {"route": {"endpoint": "service.create"}}
+}
+
 test_not_create_without_view if {
 	not request.is_container_create with input as {"route": {"endpoint": "container.create"}}
 }
 
 test_not_create_for_other_endpoints if {
 	not request.is_container_create with input as {"route": {"endpoint": "container.list"}, "container": {}}
+}
+
+test_admin if {
+	request.is_admin with input as {"user": {"name": "ops"}} with data.authz_config.admins as ["ops"]
+	not request.is_admin with input as {"user": {"name": ""}} with data.authz_config.admins as [""]
+	not request.is_admin with input as {"user": {"name": "bob"}} with data.authz_config.admins as ["ops"]
 }

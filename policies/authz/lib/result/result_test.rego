@@ -12,3 +12,12 @@ test_violation_from_package_metadata if {
 	]
 	result.violation(chain, "m") == {"id": "x", "title": "T", "msg": "m", "fix": "F", "severity": "high"}
 }
+
+test_service_fix if {
+	chain := [{
+		"path": ["data", "authz", "rules", "container", "x"],
+		"annotations": {"scope": "package", "title": "T", "custom": {"fix": "F", "fix_service": "S", "severity": "low"}},
+	}]
+	result.violation(chain, "m").fix == "S" with input as {"service": {"name": "s"}}
+	result.violation(chain, "m").fix == "F" with input as {}
+}

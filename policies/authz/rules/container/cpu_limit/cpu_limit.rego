@@ -4,6 +4,7 @@
 # custom:
 #   severity: medium
 #   fix: add --cpus 1 (at most params.max_cpus)
+#   fix_service: add --limit-cpu 1 to docker service create
 package authz.rules.container.cpu_limit
 
 import data.authz.lib.params

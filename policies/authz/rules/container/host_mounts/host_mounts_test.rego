@@ -52,6 +52,18 @@ test_deny_shared_propagation if {
 	[v.msg | some v in r] == ["mount /mnt uses rshared propagation"]
 }
 
-test_deny_volumes_from if {
+test_deny_volumes_from_unverified if {
 	count(rule.deny) == 1 with input as fixtures.create({"volumes_from": ["db"]})
+}
+
+test_deny_volumes_from_container_with_host_binds if {
+	src := object.union(fixtures.container_compliant, {"mounts": [fixtures.bind("/etc")]})
+	inp := fixtures.create({"volumes_from": ["db:ro"], "peers": [{"via": "volumes_from", "target": "db", "container": src}]})
+	r := rule.deny with input as inp
+	[v.msg | some v in r] == ["--volumes-from db shares host paths: it mounts /etc is not under an allowed host path []"]
+}
+
+test_allow_volumes_from_compliant_container if {
+	inp := fixtures.create({"volumes_from": ["db"], "peers": [{"via": "volumes_from", "target": "db", "container": fixtures.container_compliant}]})
+	count(rule.deny) == 0 with input as inp
 }

@@ -4,6 +4,7 @@
 # custom:
 #   severity: high
 #   fix: publish on loopback only, e.g. -p 127.0.0.1:8080:80 (and no -P)
+#   fix_service: do not publish the port from a service (swarm publishes on every interface); use an overlay network
 package authz.rules.container.loopback_ports
 
 import data.authz.lib.params

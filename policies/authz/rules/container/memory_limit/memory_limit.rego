@@ -4,6 +4,7 @@
 # custom:
 #   severity: medium
 #   fix: add --memory 512m (at most params.max_memory) and no --memory-swap -1
+#   fix_service: add --limit-memory 512m to docker service create
 package authz.rules.container.memory_limit
 
 import data.authz.lib.params

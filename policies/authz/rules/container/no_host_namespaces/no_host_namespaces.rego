@@ -1,11 +1,15 @@
 # METADATA
 # title: Host namespaces may not be shared
-# description: Sharing the host's network, pid, ipc, uts, user or cgroup namespace removes isolation (CIS 5.10, 5.16, 5.17, 5.21, 5.31).
+# description: |
+#   Sharing the host's network, pid, ipc, uts, user or cgroup namespace
+#   removes isolation; joining another container's namespace is as safe as
+#   that container (CIS 5.10, 5.16, 5.17, 5.21, 5.31).
 # custom:
 #   severity: critical
-#   fix: remove --network/--pid/--ipc/--uts/--userns/--cgroupns host (and container:<name>)
+#   fix: remove --network/--pid/--ipc/--uts/--userns/--cgroupns host (and container:<name> of a container that is not hardened)
 package authz.rules.container.no_host_namespaces
 
+import data.authz.lib.peer
 import data.authz.lib.request
 import data.authz.lib.result
 
@@ -13,29 +17,35 @@ deny contains violation if {
 	request.is_container_create
 	some kind, mode in input.container.namespaces
 	lower(mode) == "host"
-	violation := result.violation(rego.metadata.chain(), sprintf("%s namespace is the host's (--%s host)", [kind, _flag(kind)]))
+	violation := result.violation(rego.metadata.chain(), sprintf("%s namespace is the host's (--%s host)", [kind, kind]))
 }
 
-# Joining another container's namespace is only as safe as that container;
-# it cannot be verified yet, so it is denied.
+# B8: joining the namespace of a container that is privileged, on host
+# namespaces, or otherwise unsafe gives its powers to this one.
+deny contains violation if {
+	request.is_container_create
+	some p in object.get(input.container, "peers", [])
+	p.via != "volumes_from"
+	ps := peer.problems(p.container)
+	count(ps) > 0
+	violation := result.violation(rego.metadata.chain(), sprintf(
+		"%s namespace joins container %q, which is not safe to join: %s",
+		[p.via, p.target, peer.describe(ps)],
+	))
+}
+
+# A joined container the plugin could not look up is denied.
 deny contains violation if {
 	request.is_container_create
 	some kind, mode in input.container.namespaces
 	startswith(lower(mode), "container:")
-	violation := result.violation(rego.metadata.chain(), sprintf(
-		"%s namespace joins container %q, which cannot be verified",
-		[kind, substring(mode, 10, -1)],
-	))
+	target := substring(mode, 10, -1)
+	not _looked_up(kind, target)
+	violation := result.violation(rego.metadata.chain(), sprintf("%s namespace joins container %q, which cannot be verified", [kind, target]))
 }
 
-_flag("network") := "network"
-
-_flag("pid") := "pid"
-
-_flag("ipc") := "ipc"
-
-_flag("uts") := "uts"
-
-_flag("userns") := "userns"
-
-_flag("cgroupns") := "cgroupns"
+_looked_up(kind, target) if {
+	some p in object.get(input.container, "peers", [])
+	p.via == kind
+	p.target == target
+}

@@ -25,3 +25,21 @@ test_deny_joined_container if {
 	r := rule.deny with input as _ns("network", "container:web")
 	[v.msg | some v in r] == [`network namespace joins container "web", which cannot be verified`]
 }
+
+test_deny_joining_privileged_container if {
+	target := object.union(fixtures.container_compliant, {"privileged": true})
+	inp := fixtures.create({
+		"namespaces": {"network": "container:web"},
+		"peers": [{"via": "network", "target": "web", "container": target}],
+	})
+	r := rule.deny with input as inp
+	[v.msg | some v in r] == [`network namespace joins container "web", which is not safe to join: it is privileged`]
+}
+
+test_allow_joining_compliant_container if {
+	inp := fixtures.create({
+		"namespaces": {"pid": "container:web"},
+		"peers": [{"via": "pid", "target": "web", "container": fixtures.container_compliant}],
+	})
+	count(rule.deny) == 0 with input as inp
+}

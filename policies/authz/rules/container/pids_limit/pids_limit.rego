@@ -4,6 +4,7 @@
 # custom:
 #   severity: medium
 #   fix: add --pids-limit 256 (at most params.max_pids)
+#   fix_service: add --limit-pids 256 to docker service create
 package authz.rules.container.pids_limit
 
 import data.authz.lib.params

@@ -1,0 +1,47 @@
+# METADATA
+# title: docker update may not lift limits
+# description: |
+#   After a compliant create, docker update could remove the memory, swap,
+#   pids or CPU limits (B9). Zero means "unchanged" except for the pids
+#   limit, where 0 or -1 means unlimited and null means unchanged.
+# custom:
+#   severity: high
+#   fix: keep limits within the maximums (--memory <= params.max_memory, --pids-limit 1..params.max_pids, --cpus <= params.max_cpus; no -1)
+package authz.rules.update.update_limits
+
+import data.authz.lib.params
+import data.authz.lib.result
+
+deny contains violation if {
+	input.route.endpoint == "container.update"
+	some msg in _problems
+	violation := result.violation(rego.metadata.chain(), msg)
+}
+
+_r := input.update.resources
+
+_problems contains sprintf("memory limit %d is not a limit", [_r.memory]) if _r.memory < 0
+
+_problems contains sprintf("memory limit %d bytes is above the maximum %d", [_r.memory, params.max_memory]) if {
+	_r.memory > params.max_memory
+}
+
+_problems contains "swap is made unlimited (--memory-swap -1)" if _r.memory_swap == -1
+
+_problems contains sprintf("pids limit %d means unlimited", [_r.pids_limit]) if {
+	_r.pids_limit != null
+	_r.pids_limit <= 0
+}
+
+_problems contains sprintf("pids limit %d is above the maximum %d", [_r.pids_limit, params.max_pids]) if {
+	_r.pids_limit != null
+	_r.pids_limit > params.max_pids
+}
+
+_problems contains sprintf("CPU limit %v is above the maximum %v", [_r.nano_cpus / 1000000000, params.max_cpus]) if {
+	_r.nano_cpus / 1000000000 > params.max_cpus
+}
+
+_problems contains "CPU quota is made unlimited (--cpu-quota -1)" if _r.cpu_quota < 0
+
+_problems contains "the OOM killer is disabled" if _r.oom_kill_disable == true
