@@ -272,6 +272,12 @@ func (v *views) service(in *Input, raw []byte) error {
 	}
 	in.Service = &Service{Name: spec.Name, Plugin: spec.TaskTemplate.PluginSpec != nil}
 	cs := spec.TaskTemplate.ContainerSpec
+	if cs == nil && in.Service.Plugin {
+		// A plugin service runs no container: service_no_plugin decides.
+		body, err := roundTrip(spec)
+		in.Body = body
+		return err
+	}
 	if cs == nil {
 		cs = &swarm.ContainerSpec{}
 	}

@@ -1,0 +1,169 @@
+package input
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/moby/moby/api/types/container"
+)
+
+func post(uri, body string) authorization.Request {
+	return authorization.Request{RequestMethod: "POST", RequestURI: uri,
+		RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: []byte(body)}
+}
+
+var pids = int64(100)
+
+// lookupWorld is a daemon with a privileged container, a hardened one, a
+// container binding /etc, a host-bound volume, and images with users.
+var lookupWorld = StaticLookup{
+	Images: map[string]ImageInfo{
+		"busybox":   {ID: "sha256:bb"},
+		"app-image": {ID: "sha256:app"},
+		"root-user": {ID: "sha256:ru", User: "root"},
+	},
+	Containers: map[string]container.CreateRequest{
+		"priv":     {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Privileged: true}},
+		"hardened": {Config: &container.Config{Image: "busybox", User: "1000"}, HostConfig: &container.HostConfig{ReadonlyRootfs: true, Resources: container.Resources{PidsLimit: &pids}}},
+		"binder":   {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Binds: []string{"/etc:/host-etc"}}},
+		"noname":   {Config: &container.Config{Image: "app-image", User: "app"}, HostConfig: &container.HostConfig{}},
+	},
+	Volumes: map[string]map[string]string{"etcvol": {"type": "none", "o": "bind", "device": "/etc"}},
+	Passwd:  map[string]map[string]int{"sha256:app": {"app": 1000, "toor": 0}},
+}
+
+func buildWith(t *testing.T, req authorization.Request) (*Input, error) {
+	t.Helper()
+	return Builder{Lookup: lookupWorld, Resolver: mapResolver{}}.Build(t.Context(), req)
+}
+
+func TestLookups(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		req     authorization.Request
+		check   func(in *Input) bool
+		wantErr string
+	}{
+		{name: "image USER applies when none is given (B15)", req: createReq(`{"Image":"root-user"}`),
+			check: func(in *Input) bool { u := in.Container.User; return u.Source == "image" && u.Name == "root" }},
+		{name: "image without USER is root", req: createReq(`{"Image":"busybox"}`),
+			check: func(in *Input) bool { u := in.Container.User; return u.Source == "image" && u.Raw == "" }},
+		{name: "missing image: pull first", req: createReq(`{"Image":"nope"}`), wantErr: "pull it first"},
+		{name: "name resolved in the image's passwd", req: createReq(`{"Image":"app-image","User":"app:app"}`),
+			check: func(in *Input) bool { u := in.Container.User; return u.UID != nil && *u.UID == 1000 && u.Resolved }},
+		{name: "a name that maps to uid 0 is uid 0", req: createReq(`{"Image":"app-image","User":"toor"}`),
+			check: func(in *Input) bool { u := in.Container.User; return u.UID != nil && *u.UID == 0 }},
+		{name: "a name not in passwd stays unresolved", req: createReq(`{"Image":"app-image","User":"ghost"}`),
+			check: func(in *Input) bool { return in.Container.User.UID == nil }},
+		{name: "numeric user needs no lookup", req: createReq(`{"Image":"nope","User":"1000"}`),
+			check: func(in *Input) bool { return in.Container.User.Source == "request" }},
+		{name: "joined container is looked up (B8)", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"container:priv","PidMode":"Container:hardened"}}`),
+			check: func(in *Input) bool {
+				p := in.Container.Peers
+				return len(p) == 2 && p[0].Via == "network" && p[0].Container.Privileged && p[1].Via == "pid" && p[1].Target == "hardened"
+			}},
+		{name: "joined container that does not exist", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"IpcMode":"container:ghost"}}`), wantErr: "does not exist"},
+		{name: "--volumes-from is looked up (B7)", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"VolumesFrom":["binder:ro"]}}`),
+			check: func(in *Input) bool {
+				p := in.Container.Peers
+				return len(p) == 1 && p[0].Via == "volumes_from" && p[0].Container.Mounts[0].HostPath == "/etc"
+			}},
+		{name: "named volume bound to a host path (B7)", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"Binds":["etcvol:/mnt"]}}`),
+			check: func(in *Input) bool { m := in.Container.Mounts[0]; return m.HostPath == "/etc" && m.Resolved == "/etc" }},
+		{name: "existing volume's options win over the request's", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"Mounts":[{"Type":"volume","Source":"etcvol","Target":"/m","VolumeOptions":{"DriverConfig":{"Name":"local"}}}]}}`),
+			check: func(in *Input) bool { return in.Container.Mounts[0].HostPath == "/etc" }},
+		{name: "new named volume has no host path", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"Binds":["fresh:/mnt"]}}`),
+			check: func(in *Input) bool { return in.Container.Mounts[0].HostPath == "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in, err := buildWith(t, tt.req)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(in) {
+				b, _ := json.MarshalIndent(in.Container, "", " ")
+				t.Errorf("unexpected view:\n%s", b)
+			}
+		})
+	}
+}
+
+func TestOtherDoors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		req     authorization.Request
+		check   func(in *Input) bool
+		wantErr string
+	}{
+		{name: "exec as root (B9)", req: post("/v1.41/containers/hardened/exec", `{"User":"0","Privileged":true,"Cmd":["sh"],"Env":["T=secret"]}`),
+			check: func(in *Input) bool {
+				e := in.Exec
+				return e.Container == "hardened" && e.Privileged && *e.User.UID == 0 && e.EnvNames[0] == "T"
+			}},
+		{name: "exec without -u runs as the container's user", req: post("/containers/hardened/exec", `{"Cmd":["sh"]}`),
+			check: func(in *Input) bool { u := in.Exec.User; return u.Source == "container" && *u.UID == 1000 }},
+		{name: "exec without -u in a container without user: the image's", req: post("/containers/priv/exec", `{"Cmd":["sh"]}`),
+			check: func(in *Input) bool { u := in.Exec.User; return u.Source == "image" && u.Raw == "" }},
+		{name: "exec user name resolved in the container's image", req: post("/containers/noname/exec", `{"Cmd":["sh"]}`),
+			check: func(in *Input) bool { u := in.Exec.User; return u.UID != nil && *u.UID == 1000 }},
+		{name: "exec without a body (B1)", req: post("/containers/x/exec", ``), wantErr: "container.exec without a JSON body"},
+		{name: "update lifting limits (B9)", req: post("/containers/x/update", `{"MemorySwap":-1,"PidsLimit":-1}`),
+			check: func(in *Input) bool {
+				r := in.Update.Resources
+				return r.MemorySwap == -1 && *r.PidsLimit == -1 && in.Update.Container == "x"
+			}},
+		{name: "update leaving pids unchanged", req: post("/containers/x/update", `{"Memory":1024}`),
+			check: func(in *Input) bool { return in.Update.Resources.PidsLimit == nil }},
+		{name: "volume bound to the host (B7)", req: post("/volumes/create", `{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/etc/../etc"}}`),
+			check: func(in *Input) bool { return in.Volume.HostPath == "/etc" && in.Volume.Resolved == "/etc" }},
+		{name: "volume create without a body (B1)", req: post("/volumes/create", ``), wantErr: "volume.create without a JSON body"},
+		{name: "start with a body (B10)", req: post("/v1.23/containers/x/start", `{"Privileged":true}`),
+			check: func(in *Input) bool { return in.Body != nil }},
+		{name: "service: task container view (B11)", req: post("/services/create", `{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1000","ReadOnly":true,
+			"CapabilityDrop":["ALL"],"Privileges":{"NoNewPrivileges":true,"Seccomp":{"Mode":"unconfined"}},"Mounts":[{"Type":"bind","Source":"/etc","Target":"/e"}],"Env":["A=b"]},
+			"Resources":{"Limits":{"MemoryBytes":1048576,"NanoCPUs":500000000,"Pids":10}},"Networks":[{"Target":"host"}]},"EndpointSpec":{"Ports":[{"TargetPort":80,"PublishedPort":8080}]}}`),
+			check: func(in *Input) bool {
+				c := in.Container
+				return in.Service.Name == "s" && c.ReadOnly && c.Security.NoNewPrivileges && c.Security.Seccomp == "unconfined" &&
+					c.Mounts[0].HostPath == "/etc" && c.Resources.Memory == 1048576 && *c.Resources.PidsLimit == 10 &&
+					c.Namespaces.Network == "host" && len(c.Ports) == 1 && !c.Ports[0].Loopback && c.EnvNames[0] == "A"
+			}},
+		{name: "service without a body (B1)", req: post("/services/create", ``), wantErr: "service.create without a JSON body"},
+		{name: "plugin service runs no container", req: post("/services/create", `{"Name":"p","TaskTemplate":{"PluginSpec":{"Name":"x"}}}`),
+			check: func(in *Input) bool { return in.Service.Plugin && in.Container == nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in, err := buildWith(t, tt.req)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(in) {
+				b, _ := json.MarshalIndent(in, "", " ")
+				t.Errorf("unexpected input:\n%s", b)
+			}
+			if b, _ := json.Marshal(in); strings.Contains(string(b), "secret") {
+				t.Errorf("env value leaked: %s", b)
+			}
+		})
+	}
+}
