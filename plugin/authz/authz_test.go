@@ -187,7 +187,10 @@ func TestCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			req := authorization.Request{RequestMethod: fx.RequestMethod, RequestURI: fx.RequestURI,
-				RequestHeaders: fx.RequestHeaders, RequestBody: fx.RequestBody}
+				RequestHeaders: fx.RequestHeaders}
+			if len(fx.RequestBody) > 0 && string(fx.RequestBody) != "null" {
+				req.RequestBody = fx.RequestBody
+			}
 			resp := h.plugin.AuthZReq(req)
 			rel, _ := filepath.Rel("../testdata/requests", f)
 			parts := strings.Split(rel, string(filepath.Separator))
