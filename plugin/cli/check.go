@@ -19,7 +19,6 @@ import (
 	"github.com/dockward/dockward/plugin/capture"
 	"github.com/dockward/dockward/plugin/config"
 	"github.com/dockward/dockward/plugin/daemon"
-	"github.com/dockward/dockward/plugin/decision"
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/policy"
 )
@@ -121,15 +120,9 @@ func runCheck(ctx context.Context, out io.Writer, p checkParams, req authorizati
 
 func checkJSON(res authz.Result, revision string) map[string]any {
 	d := res.Decision
-	nonNil := func(v []decision.Violation) []decision.Violation {
-		if v == nil {
-			return []decision.Violation{}
-		}
-		return v
-	}
 	return map[string]any{
 		"allow": d.Allow, "decision": d.Outcome(), "endpoint": res.Event.Endpoint, "image": res.Event.Image,
-		"violations": nonNil(d.Violations), "dryrun": nonNil(d.DryRun), "exempted": nonNil(d.Exempted),
+		"violations": nonNilV(d.Violations), "dryrun": nonNilV(d.DryRun), "exempted": nonNilV(d.Exempted),
 		"reason": d.Reason, "policy_revision": revision,
 	}
 }

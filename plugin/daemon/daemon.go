@@ -105,3 +105,30 @@ func (c *Client) Version(ctx context.Context) (engine, api string, err error) {
 
 // Close releases the client's connections.
 func (c *Client) Close() error { return c.c.Close() }
+
+// Containers lists the containers on the daemon (running ones, or all).
+func (c *Client) Containers(ctx context.Context, all bool) ([]container.Summary, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.ContainerList(ctx, client.ContainerListOptions{All: all})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	return res.Items, nil
+}
+
+// DefaultCgroupns is the cgroup namespace mode the daemon gives containers
+// that ask for none: "host" on cgroup v1 hosts, "private" on cgroup v2
+// (unless dockerd runs with --default-cgroupns-mode).
+func (c *Client) DefaultCgroupns(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return "", fmt.Errorf("daemon info: %w", err)
+	}
+	if res.Info.CgroupVersion == "2" {
+		return "private", nil
+	}
+	return "host", nil
+}

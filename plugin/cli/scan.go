@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/dockward/dockward/plugin/authz"
+	"github.com/dockward/dockward/plugin/config"
+	"github.com/dockward/dockward/plugin/daemon"
+	"github.com/dockward/dockward/plugin/decision"
+	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/policy"
+	"github.com/dockward/dockward/plugin/scan"
+)
+
+type scanParams struct {
+	policyDir  string
+	dockerHost string
+	all        bool
+	json       bool
+}
+
+func newScan() *cobra.Command {
+	p := scanParams{}
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Judge the containers that already exist against the policy",
+		Long: `List the containers on the daemon, rebuild each one's create request from its
+inspect data, and decide it with the plugin's own code path. Shows what turning
+enforcement on would refuse, and audits containers created before the plugin
+(or by exempt users). Dry-run violations are reported apart.
+
+Exit status: 0 when no container breaks an enforced rule, 1 when one does,
+2 on an error.`,
+		Example: `  dockward scan
+  dockward scan --all --json | jq '.[] | select(.decision == "deny") | .name'
+  dockward scan --policy-dir ./policies --docker-host unix:///run/user/1000/docker.sock`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runScan(cmd, p)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.policyDir, "policy-dir", config.Default().PolicyDir, "policy directory to judge with")
+	f.StringVar(&p.dockerHost, "docker-host", dockerHostDefault(), "daemon whose containers to scan")
+	f.BoolVarP(&p.all, "all", "a", false, "also scan stopped containers")
+	f.BoolVar(&p.json, "json", false, "print JSON")
+	return cmd
+}
+
+func runScan(cmd *cobra.Command, p scanParams) error {
+	ctx := cmd.Context()
+	c, err := policy.Load(ctx, p.policyDir)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	docker, err := daemon.New(p.dockerHost, 10*time.Second)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	defer docker.Close()
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{Lookup: docker}, nil, log, authz.Options{EvalTimeout: 30 * time.Second})
+	findings, err := scan.Run(ctx, docker, plugin, p.all)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	out := cmd.OutOrStdout()
+	if p.json {
+		err = printScanJSON(out, findings)
+	} else {
+		printScan(out, findings, c.Revision)
+	}
+	if err != nil {
+		return err
+	}
+	for _, f := range findings {
+		if !f.Result.Decision.Allow {
+			return &ExitError{Code: 1, Err: fmt.Errorf("containers break the policy"), Silent: true}
+		}
+	}
+	return nil
+}
+
+func printScan(out io.Writer, findings []scan.Finding, revision string) {
+	if len(findings) == 0 {
+		fmt.Fprintln(out, "no containers")
+		return
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONTAINER\tIMAGE\tSTATE\tDECISION\tRULES")
+	deny, dry := 0, 0
+	for _, f := range findings {
+		d := f.Result.Decision
+		switch d.Outcome() {
+		case decision.OutcomeDeny:
+			deny++
+		case decision.OutcomeDryRunDeny:
+			dry++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Name, f.Image, f.State, d.Outcome(), ruleList(d))
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "\n%d containers: %d break enforced rules, %d only dry-run rules (policy revision %s)\n",
+		len(findings), deny, dry, short(revision))
+	for _, f := range findings {
+		d := f.Result.Decision
+		if d.Allow && len(d.DryRun) == 0 {
+			continue
+		}
+		fmt.Fprintf(out, "\n%s (%s):\n", f.Name, f.Image)
+		if d.Reason != "" {
+			fmt.Fprintf(out, "  %s\n", d.Reason)
+		}
+		for _, v := range d.Violations {
+			fmt.Fprintf(out, "  [%s] %s — fix: %s\n", v.ID, v.Msg, v.Fix)
+		}
+		for _, v := range d.DryRun {
+			fmt.Fprintf(out, "  dry-run [%s] %s — fix: %s\n", v.ID, v.Msg, v.Fix)
+		}
+	}
+}
+
+func ruleList(d decision.Decision) string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, v := range d.Violations {
+		if !seen[v.ID] {
+			seen[v.ID] = true
+			ids = append(ids, v.ID)
+		}
+	}
+	for _, v := range d.DryRun {
+		if !seen[v.ID+"(dryrun)"] {
+			seen[v.ID+"(dryrun)"] = true
+			ids = append(ids, v.ID+"(dryrun)")
+		}
+	}
+	if len(ids) == 0 {
+		if d.Reason != "" {
+			return "(no verdict)"
+		}
+		return "-"
+	}
+	return strings.Join(ids, ",")
+}
+
+func printScanJSON(out io.Writer, findings []scan.Finding) error {
+	type row struct {
+		ID         string               `json:"id"`
+		Name       string               `json:"name"`
+		Image      string               `json:"image"`
+		State      string               `json:"state"`
+		Decision   string               `json:"decision"`
+		Violations []decision.Violation `json:"violations"`
+		DryRun     []decision.Violation `json:"dryrun"`
+		Exempted   []decision.Violation `json:"exempted"`
+		Reason     string               `json:"reason,omitempty"`
+	}
+	rows := []row{}
+	for _, f := range findings {
+		d := f.Result.Decision
+		rows = append(rows, row{f.ID, f.Name, f.Image, f.State, d.Outcome(), nonNilV(d.Violations), nonNilV(d.DryRun), nonNilV(d.Exempted), d.Reason})
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rows)
+}
+
+func nonNilV(v []decision.Violation) []decision.Violation {
+	if v == nil {
+		return []decision.Violation{}
+	}
+	return v
+}

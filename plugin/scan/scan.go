@@ -1,0 +1,116 @@
+// Package scan judges the containers that already exist: each one's
+// configuration, as the daemon reports it, is turned back into the create
+// request that would make it, and decided by the plugin's own path. This is
+// how an operator sees what enforcement would break before turning it on.
+package scan
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/dockward/dockward/plugin/authz"
+)
+
+// LookupLabel marks the short-lived containers dockward creates to read an
+// image's /etc/passwd; they are not the operator's and are skipped.
+const LookupLabel = "dockward.purpose"
+
+// ContainerLister is what scan needs from the daemon.
+type ContainerLister interface {
+	Containers(ctx context.Context, all bool) ([]container.Summary, error)
+	Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error)
+	// DefaultCgroupns is the cgroup namespace mode the daemon fills in for
+	// containers that asked for none.
+	DefaultCgroupns(ctx context.Context) (string, error)
+}
+
+// Decider decides one request (authz.Plugin.Decide).
+type Decider interface {
+	Decide(req authorization.Request) authz.Result
+}
+
+// Finding is one container and what the policy says of it.
+type Finding struct {
+	ID     string       `json:"id"`
+	Name   string       `json:"name"`
+	Image  string       `json:"image"`
+	State  string       `json:"state"`
+	Result authz.Result `json:"-"`
+}
+
+// Run decides every container (running ones, or all) and returns the
+// findings sorted by name.
+func Run(ctx context.Context, src ContainerLister, d Decider, all bool) ([]Finding, error) {
+	list, err := src.Containers(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	cgroupns, err := src.DefaultCgroupns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, s := range list {
+		if _, ok := s.Labels[LookupLabel]; ok {
+			continue
+		}
+		name := strings.TrimPrefix(firstOr(s.Names, s.ID), "/")
+		cfg, hc, err := src.Container(ctx, s.ID)
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", name, err)
+		}
+		req, err := CreateRequest(name, cfg, hc, cgroupns)
+		if err != nil {
+			return nil, fmt.Errorf("rebuild the create request of %s: %w", name, err)
+		}
+		out = append(out, Finding{ID: s.ID, Name: name, Image: cfg.Image, State: string(s.State), Result: d.Decide(req)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// CreateRequest rebuilds the create request of an existing container from
+// its inspect data. Inspect reports values the daemon filled in; those that
+// are the daemon's defaults are put back to "not asked for", so the
+// container is judged on what its creator asked. A cgroup namespace equal
+// to the daemon's default cannot be told from an explicit one: on a cgroup
+// v1 host, --cgroupns host is indistinguishable from no flag.
+func CreateRequest(name string, cfg *container.Config, hc *container.HostConfig, defaultCgroupns string) (authorization.Request, error) {
+	h := *hc
+	if string(h.CgroupnsMode) == defaultCgroupns {
+		h.CgroupnsMode = ""
+	}
+	// Inspect reports the effective masked and read-only paths: the
+	// daemon's default list unless the container was created with
+	// systempaths=unconfined, which shows as an empty list.
+	if len(h.MaskedPaths) > 0 {
+		h.MaskedPaths = nil
+	}
+	if len(h.ReadonlyPaths) > 0 {
+		h.ReadonlyPaths = nil
+	}
+	body, err := json.Marshal(container.CreateRequest{Config: cfg, HostConfig: &h})
+	if err != nil {
+		return authorization.Request{}, err
+	}
+	return authorization.Request{
+		RequestMethod:  "POST",
+		RequestURI:     "/containers/create?name=" + url.QueryEscape(name),
+		RequestHeaders: map[string]string{"Content-Type": "application/json"},
+		RequestBody:    body,
+	}, nil
+}
+
+func firstOr(names []string, dflt string) string {
+	if len(names) > 0 {
+		return names[0]
+	}
+	return dflt
+}
