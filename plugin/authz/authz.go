@@ -20,6 +20,7 @@ import (
 	"github.com/dockward/dockward/plugin/decision"
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/policy"
+	"github.com/dockward/dockward/plugin/route"
 )
 
 // Options configure the plugin.
@@ -96,6 +97,11 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		res = Result{ID: id, Decision: d, Internal: internal, Event: ev}
 	}()
 
+	// Name the route in the audit record even when the body cannot be
+	// decoded: the operator needs to see what was refused.
+	if rt, err := route.Parse(req.RequestMethod, req.RequestURI); err == nil {
+		ev.Path, ev.Endpoint = rt.Path, rt.Endpoint
+	}
 	// One budget covers the whole decision: daemon lookups and evaluation.
 	ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
 	defer cancel()

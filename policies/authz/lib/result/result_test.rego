@@ -21,3 +21,12 @@ test_service_fix if {
 	result.violation(chain, "m").fix == "S" with input as {"service": {"name": "s"}}
 	result.violation(chain, "m").fix == "F" with input as {}
 }
+
+test_fix_names_the_limits_in_force if {
+	chain := [{
+		"path": ["data", "authz", "rules", "container", "x"],
+		"annotations": {"scope": "package", "custom": {"fix": "at most {max_memory}, {max_cpus} CPUs, {max_pids} pids"}},
+	}]
+	result.violation(chain, "m").fix == "at most 4096m, 4 CPUs, 4096 pids" with input as {}
+	result.violation(chain, "m").fix == "at most 512m, 4 CPUs, 4096 pids" with input as {} with data.authz_config.params as {"max_memory": 536870912}
+}

@@ -3,7 +3,7 @@
 # description: An unlimited container can starve the host's other workloads (CIS 5.12).
 # custom:
 #   severity: medium
-#   fix: add --cpus 1 (at most params.max_cpus)
+#   fix: add --cpus 1 (at most {max_cpus})
 #   fix_service: add --limit-cpu 1 to docker service create
 package authz.rules.container.cpu_limit
 

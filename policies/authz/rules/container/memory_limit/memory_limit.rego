@@ -3,7 +3,7 @@
 # description: An unlimited container can exhaust the host's memory (CIS 5.11).
 # custom:
 #   severity: medium
-#   fix: add --memory 512m (at most params.max_memory) and no --memory-swap -1
+#   fix: add --memory 512m (at most {max_memory}) and no --memory-swap -1
 #   fix_service: add --limit-memory 512m to docker service create
 package authz.rules.container.memory_limit
 

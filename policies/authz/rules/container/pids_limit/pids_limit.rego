@@ -3,7 +3,7 @@
 # description: Without one, a fork bomb in a container takes the host down (CIS 5.29).
 # custom:
 #   severity: medium
-#   fix: add --pids-limit 256 (at most params.max_pids)
+#   fix: add --pids-limit 256 (at most {max_pids})
 #   fix_service: add --limit-pids 256 to docker service create
 package authz.rules.container.pids_limit
 

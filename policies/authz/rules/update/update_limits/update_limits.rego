@@ -6,7 +6,7 @@
 #   limit, where 0 or -1 means unlimited and null means unchanged.
 # custom:
 #   severity: high
-#   fix: keep limits within the maximums (--memory <= params.max_memory, --pids-limit 1..params.max_pids, --cpus <= params.max_cpus; no -1)
+#   fix: keep limits within the maximums (--memory up to {max_memory}, --pids-limit 1 to {max_pids}, --cpus up to {max_cpus}; no -1)
 package authz.rules.update.update_limits
 
 import data.authz.lib.params
