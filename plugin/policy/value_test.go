@@ -1,0 +1,64 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/dockward/dockward/plugin/input"
+)
+
+// TestToValueMatchesJSON: the direct conversion gives the policy exactly what
+// the JSON form of the input would (the documented contract), for every
+// captured request.
+func TestToValueMatchesJSON(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("../testdata/requests/*/*.json")
+	more, _ := filepath.Glob("../testdata/requests/deny/*/*.json")
+	lookup := input.StaticLookup{Images: map[string]input.ImageInfo{"busybox": {ID: "sha256:bb"}}}
+	n := 0
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fx struct {
+			RequestMethod  string
+			RequestURI     string `json:"RequestUri"`
+			RequestHeaders map[string]string
+			RequestBody    json.RawMessage
+		}
+		if err := json.Unmarshal(b, &fx); err != nil {
+			t.Fatal(err)
+		}
+		req := authorization.Request{RequestMethod: fx.RequestMethod, RequestURI: fx.RequestURI, RequestHeaders: fx.RequestHeaders}
+		if len(fx.RequestBody) > 0 && string(fx.RequestBody) != "null" {
+			req.RequestBody = fx.RequestBody
+		}
+		in, err := input.Builder{Lookup: lookup}.Build(t.Context(), req)
+		if err != nil {
+			continue // denied before evaluation: nothing to convert
+		}
+		got, err := toValue(in)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		js, _ := json.Marshal(in)
+		want, err := ast.ValueFromReader(bytes.NewReader(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Compare(want) != 0 {
+			t.Errorf("%s: direct conversion differs from JSON:\n got %v\nwant %v", f, got, want)
+		}
+		n++
+	}
+	if n < 20 {
+		t.Fatalf("only %d requests converted", n)
+	}
+}
