@@ -5,15 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/sirupsen/logrus"
 
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/policy"
 )
 
 // serveTest starts the plugin on a unix socket in a temp dir, as dockerd
@@ -109,4 +114,115 @@ func TestServeConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestReloadUnderLoad swaps the policy back and forth while 64 clients drive
+// the plugin: every answer comes whole from the old or the new policy, and
+// none is an error.
+func TestReloadUnderLoad(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rule := filepath.Join(dir, "authz", "rules", "container", "no_privileged", "no_privileged.rego")
+	if err := copyDir(minimalPolicy, dir); err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile(rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new policy also denies a writable root filesystem.
+	strict := append(append([]byte(nil), orig...), []byte(`
+deny contains {"id": "no_privileged", "msg": "writable", "fix": ""} if {
+	input.route.endpoint == "container.create"
+	input.container.read_only == false
+}
+`)...)
+	c, err := policy.Load(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := policy.NewEngine(c)
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	p := New(t.Context(), engine, input.Builder{Lookup: testLookup}, nil, log, Options{})
+	client := serveTest(t, p)
+	reloader := &policy.Reloader{Engine: engine, Dir: dir, Log: log}
+
+	stop := make(chan struct{})
+	var reloads int
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			content := orig
+			if i%2 == 0 {
+				content = strict
+			}
+			if err := os.WriteFile(rule, content, 0o644); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := reloader.Reload(t.Context(), "test"); err != nil {
+				t.Errorf("reload: %v", err)
+				return
+			}
+			reloads++
+		}
+	}()
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	var clients sync.WaitGroup
+	for range 64 {
+		clients.Add(1)
+		go func() {
+			defer clients.Done()
+			for range 30 {
+				r := call(t, client, "/AuthZPlugin.AuthZReq", create(`{"Image":"b","User":"1","HostConfig":{"ReadonlyRootfs":false}}`))
+				key := "allow"
+				switch {
+				case r.Err != "":
+					t.Errorf("error under reload: %s", r.Err)
+					key = "error"
+				case !r.Allow && strings.Contains(r.Msg, "[no_privileged] writable"):
+					key = "deny by the new policy"
+				case !r.Allow:
+					t.Errorf("unexpected denial: %s", r.Msg)
+					key = "other"
+				}
+				mu.Lock()
+				outcomes[key]++
+				mu.Unlock()
+			}
+		}()
+	}
+	clients.Wait()
+	close(stop)
+	wg.Wait()
+	t.Logf("%d reloads during %v answers", reloads, outcomes)
+	if reloads < 2 || outcomes["allow"] == 0 || outcomes["deny by the new policy"] == 0 {
+		t.Errorf("the test did not see both policies: %d reloads, %v", reloads, outcomes)
+	}
+}
+
+func copyDir(src, dst string) error {
+	return filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
 }
