@@ -24,6 +24,7 @@ Runs, from the repository root:
                between runs, rebuilt only when the version differs)
   2. vet       go vet ./... and go vet -tags e2e ./plugin/e2e/
   3. unit      go test -race ./...   (Go unit tests and the Rego policy tests)
+     fuzz      go test -fuzz FuzzBuild for DOCKWARD_FUZZTIME (default 60s)
   4. e2e       go test -tags e2e ./plugin/e2e/ against Debian's dockerd 20.10
                (API 1.41), then against the current engine
 Each stage prints a one-line result; a summary follows. Exit status is 0 only
@@ -163,6 +164,13 @@ go_unit() {
 	go test -race -count=1 -timeout 20m ./...
 }
 
+# The request normalizer must never panic and never let an input through
+# undecided, whatever the bytes: a bounded fuzzing run seeded with real
+# docker CLI requests (plugin/testdata/requests).
+go_fuzz() {
+	go test -run '^$' -fuzz '^FuzzBuild$' -fuzztime "${DOCKWARD_FUZZTIME:-60s}" ./plugin/input/
+}
+
 go_e2e() {
 	DOCKWARD_E2E_ENGINE=$1 DOCKWARD_E2E_BIN="$TOOLS_BIN" \
 		go test -tags e2e -count=1 -v -timeout 20m ./plugin/e2e/
@@ -180,6 +188,7 @@ fi
 if ((RUN_UNIT)); then
 	stage vet go_vet
 	stage unit go_unit
+	stage fuzz go_fuzz
 fi
 if ((RUN_E2E)); then
 	stage e2e-debian go_e2e debian
