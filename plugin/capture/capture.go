@@ -158,6 +158,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"OSType": "linux", "Architecture": runtime.GOARCH,
 			"ServerVersion": "dockward-check", "Swarm": map[string]any{"LocalNodeState": "active", "ControlAvailable": true}})
 		return
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/containers/") && strings.HasSuffix(p, "/json"):
+		// docker exec inspects the container first and refuses one that is
+		// not running: say it runs. The plugin's own lookups (the
+		// container's user) go to the real daemon, not here.
+		id := strings.TrimSuffix(strings.TrimPrefix(p, "/containers/"), "/json")
+		writeJSON(w, http.StatusOK, map[string]any{"Id": id, "Name": "/" + id,
+			"State": map[string]any{"Status": "running", "Running": true}, "Config": map[string]any{}, "HostConfig": map[string]any{}})
+		return
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "dockward check serves no reads"})
 		return

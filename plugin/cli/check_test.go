@@ -38,13 +38,20 @@ func TestCheckWithRealCLI(t *testing.T) {
 		{"allowed", []string{docker, "create", "--user", "1000", "--read-only", "busybox"}, 0, []string{"ALLOWED: container.create"}},
 		{"global -H is replaced", []string{docker, "-H", "unix:///nonexistent.sock", "run", "-u", "1", "--privileged", "alpine"}, 1, []string{"(image alpine)"}},
 		{"a lookup the daemon cannot answer denies", []string{docker, "run", "busybox"}, 1, []string{"cannot look up the user of image"}},
+		{"docker exec as root", []string{docker, "exec", "-u", "0", "web", "sh"}, 1, []string{"DENIED: container.exec", "[exec_non_root_user]"}},
+		{"docker service create", []string{docker, "service", "create", "--user", "1000", "--read-only", "busybox"}, 1,
+			[]string{"DENIED: service.create", "[memory_limit] no memory limit is set — fix: add --limit-memory 512m to docker service create"}},
 		{"a read sends nothing to check", []string{docker, "ps"}, 2, nil},
 		{"the CLI rejects bad flags itself", []string{docker, "run", "--no-such-flag", "busybox"}, 2, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"check", "--policy-dir", minimalPolicy, "--docker-host", "unix:///nonexistent/docker.sock", "--"}, tt.args...)
+			dir := minimalPolicy
+			if tt.args[1] == "exec" || tt.args[1] == "service" {
+				dir = "../../policies" // the minimal policy has no exec or service rules
+			}
+			args := append([]string{"check", "--policy-dir", dir, "--docker-host", "unix:///nonexistent/docker.sock", "--"}, tt.args...)
 			out, err := run(t, t.Context(), args...)
 			if c := exitCode(err); c != tt.code {
 				t.Fatalf("exit %d (%v), want %d; output:\n%s", c, err, tt.code, out)
