@@ -19,14 +19,16 @@ import (
 	"github.com/dockward/dockward/plugin/audit"
 	"github.com/dockward/dockward/plugin/decision"
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/metrics"
 	"github.com/dockward/dockward/plugin/policy"
 	"github.com/dockward/dockward/plugin/route"
 )
 
 // Options configure the plugin.
 type Options struct {
-	EvalTimeout time.Duration // per-decision budget; a timeout denies
-	AuditAllows bool          // also audit plain allows (denials always are)
+	EvalTimeout time.Duration    // per-decision budget; a timeout denies
+	AuditAllows bool             // also audit plain allows (denials always are)
+	Metrics     *metrics.Metrics // nil: no metrics
 }
 
 // Plugin implements authorization.Plugin.
@@ -94,6 +96,7 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 			ev.PolicyRevision = c.Revision
 		}
 		p.record(ev)
+		p.opts.Metrics.Decision(ev.Endpoint, d, ev.Latency)
 		res = Result{ID: id, Decision: d, Internal: internal, Event: ev}
 	}()
 
@@ -152,6 +155,7 @@ func (p *Plugin) record(ev audit.Event) {
 		return
 	}
 	if err := p.audit.Record(ev); err != nil {
+		p.opts.Metrics.AuditError()
 		p.log.WithFields(logrus.Fields{"decision_id": ev.DecisionID, "error": err.Error()}).Error("AUDIT RECORD LOST")
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/dockward/dockward/plugin/config"
 	"github.com/dockward/dockward/plugin/daemon"
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/metrics"
 	"github.com/dockward/dockward/plugin/policy"
 )
 
@@ -38,7 +39,7 @@ runs with --authorization-plugin=dockward.
 
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
-eval_timeout, log_level, docker_host, lookup_timeout), then flags. The policy directory is compiled at start
+eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr), then flags. The policy directory is compiled at start
 (a policy that does not compile stops the start) and reloaded on every change
 and on SIGHUP; a change that does not compile keeps the last good policy.`,
 		Example: `  dockward serve
@@ -65,6 +66,7 @@ and on SIGHUP; a change that does not compile keeps the last good policy.`,
 	f.StringVar(&p.cfg.LogLevel, "log-level", p.cfg.LogLevel, "debug, info, warn or error (debug logs every input, Env values removed)")
 	f.StringVar(&p.cfg.DockerHost, "docker-host", p.cfg.DockerHost, "the daemon dockward guards, asked about images, containers and volumes a request names")
 	f.DurationVar(&p.cfg.LookupTimeout, "lookup-timeout", p.cfg.LookupTimeout, "time budget of one daemon lookup; a failed lookup denies")
+	f.StringVar(&p.cfg.MetricsAddr, "metrics-addr", p.cfg.MetricsAddr, "serve Prometheus /metrics and /healthz here (\":9464\" = loopback); off when empty")
 	return cmd
 }
 
@@ -96,6 +98,7 @@ func (p *serveParams) resolve(cmd *cobra.Command) error {
 	set("log-level", func() { cfg.LogLevel = flagCfg.LogLevel })
 	set("docker-host", func() { cfg.DockerHost = flagCfg.DockerHost })
 	set("lookup-timeout", func() { cfg.LookupTimeout = flagCfg.LookupTimeout })
+	set("metrics-addr", func() { cfg.MetricsAddr = flagCfg.MetricsAddr })
 	if err := cfg.Validate(); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -123,6 +126,25 @@ func serve(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
 	engine := policy.NewEngine(compiled)
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		m = metrics.New()
+		m.Reload(compiled.Revision, nil)
+		addr, err := metrics.ListenAddr(cfg.MetricsAddr)
+		if err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		ml, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("refusing to start: metrics listener: %w", err)
+		}
+		go func() {
+			if err := m.Serve(ctx, ml); err != nil {
+				log.WithError(err).Error("metrics listener stopped")
+			}
+		}()
+		log.WithField("addr", ml.Addr().String()).Info("serving /metrics and /healthz")
+	}
 	log.WithFields(logrus.Fields{"dir": cfg.PolicyDir, "revision": compiled.Revision, "rules": len(compiled.Rules)}).Info("policy loaded")
 
 	auditLog, err := audit.Open(audit.Options{Path: cfg.AuditLog, MaxSizeMB: cfg.AuditMaxSizeMB, MaxBackups: cfg.AuditMaxBackups, Version: Version})
@@ -131,7 +153,13 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	defer auditLog.Close()
 
-	reloader := &policy.Reloader{Engine: engine, Dir: cfg.PolicyDir, Log: log}
+	reloader := &policy.Reloader{Engine: engine, Dir: cfg.PolicyDir, Log: log, OnReload: func(c *policy.Compiled, err error) {
+		if c != nil {
+			m.Reload(c.Revision, err)
+		} else {
+			m.Reload("", err)
+		}
+	}}
 	go func() {
 		if err := reloader.Watch(ctx, 250*time.Millisecond); err != nil {
 			log.WithError(err).Error("cannot watch the policy directory; only SIGHUP reloads")
@@ -163,7 +191,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 	defer docker.Close()
 	go logEngine(ctx, log, docker)
 	builder := input.Builder{Lookup: docker}
-	plugin := authz.New(ctx, engine, builder, auditLog, log, authz.Options{EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows})
+	plugin := authz.New(ctx, engine, builder, auditLog, log, authz.Options{EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows, Metrics: m})
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "audit_log": cfg.AuditLog, "version": Version}).Info("dockward ready")
 	return authz.Serve(ctx, l, plugin)
 }

@@ -32,6 +32,9 @@ type Config struct {
 	// containers and volumes a request refers to.
 	DockerHost    string        `yaml:"docker_host"`
 	LookupTimeout time.Duration `yaml:"lookup_timeout"`
+	// MetricsAddr, when set, serves /metrics and /healthz; a bare port
+	// (":9464") listens on loopback.
+	MetricsAddr string `yaml:"metrics_addr"`
 }
 
 // Default returns the built-in defaults.

@@ -18,7 +18,9 @@ type fakeDaemon struct {
 	list []container.Summary
 }
 
-func (f fakeDaemon) Containers(context.Context, bool) ([]container.Summary, error) { return f.list, nil }
+func (f fakeDaemon) Containers(context.Context, bool) ([]container.Summary, error) {
+	return f.list, nil
+}
 
 // A cgroup v1 daemon: every container reports cgroupns host.
 func (f fakeDaemon) DefaultCgroupns(context.Context) (string, error) { return "host", nil }
