@@ -1,0 +1,41 @@
+package bench
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestRunCountsAndChecksAnswers(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "floor.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ServeFloor(l) }()
+	mix, err := Mix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(t.Context(), Target{Name: "floor", Socket: sock, PID: os.Getpid(), Floor: true}, mix, 4, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Errors != 0 || r.Requests < 100 || r.RPS <= 0 || r.RSS <= 0 {
+		t.Fatalf("round %+v", r)
+	}
+	for _, k := range r.Kinds {
+		if k.Count == 0 || k.P50 <= 0 || k.Max < k.P99 {
+			t.Errorf("kind %+v", k)
+		}
+	}
+	// Driven as if it were dockward, the floor's allow of create_denied is
+	// a wrong answer: counted as an error, never as speed.
+	r, _ = Run(t.Context(), Target{Name: "floor", Socket: sock}, mix, 2, 200*time.Millisecond)
+	if r.Errors == 0 || r.FirstErr == "" {
+		t.Fatalf("wrong answers not counted: %+v", r)
+	}
+}

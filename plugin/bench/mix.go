@@ -1,0 +1,69 @@
+// Package bench drives an authorization plugin over its unix socket the way
+// dockerd does, with a realistic mix of Docker API calls, and measures it
+// against an always-allow plugin built on the same protocol library (the
+// floor: what the protocol itself costs).
+package bench
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+)
+
+// Kind is one kind of request in the mix, with the answer dockward must
+// give it under the shipped policy.
+type Kind struct {
+	Name   string
+	Weight int
+	Path   string // AuthZPlugin.AuthZReq or AuthZPlugin.AuthZRes
+	Body   []byte // the protocol request, encoded once
+	Allow  bool   // dockward's expected answer (the floor always allows)
+}
+
+//go:embed create_hardened.json
+var createHardened []byte
+
+// Mix returns the request mix: container creates as the docker CLI sends
+// them (compliant and not), reads, an exec, and AuthZRes calls.
+func Mix() ([]Kind, error) {
+	var body json.RawMessage
+	var fx struct {
+		RequestBody json.RawMessage
+	}
+	if err := json.Unmarshal(createHardened, &fx); err != nil {
+		return nil, err
+	}
+	body = fx.RequestBody
+	denied := bytes.Replace(body, []byte(`"ReadonlyRootfs": true`), []byte(`"ReadonlyRootfs": false`), 1)
+	if bytes.Equal(denied, body) {
+		denied = bytes.Replace(body, []byte(`"ReadonlyRootfs":true`), []byte(`"ReadonlyRootfs":false`), 1)
+	}
+	req := func(method, uri string, body []byte) []byte {
+		r := authorization.Request{RequestMethod: method, RequestURI: uri,
+			RequestHeaders: map[string]string{"Content-Type": "application/json", "User-Agent": "Docker-Client/20.10.24+dfsg1 (linux)"}}
+		if body != nil {
+			r.RequestBody = body
+		}
+		b, _ := json.Marshal(r)
+		return b
+	}
+	res := func(method, uri string, status int) []byte {
+		r := authorization.Request{RequestMethod: method, RequestURI: uri, ResponseStatusCode: status,
+			ResponseHeaders: map[string]string{"Content-Type": "application/json"}, ResponseBody: []byte(`{"Id":"4f1c"}`)}
+		b, _ := json.Marshal(r)
+		return b
+	}
+	const reqPath, resPath = "/AuthZPlugin.AuthZReq", "/AuthZPlugin.AuthZRes"
+	return []Kind{
+		{"create_hardened", 10, reqPath, req("POST", "/v1.41/containers/create?name=web", body), true},
+		{"create_denied", 5, reqPath, req("POST", "/v1.41/containers/create", denied), false},
+		{"container_list", 20, reqPath, req("GET", "/v1.41/containers/json?all=1", nil), true},
+		{"container_inspect", 15, reqPath, req("GET", "/v1.41/containers/web/json", nil), true},
+		{"ping", 15, reqPath, req("HEAD", "/_ping", nil), true},
+		{"version", 10, reqPath, req("GET", "/v1.41/version", nil), true},
+		{"exec_create", 5, reqPath, req("POST", "/v1.41/containers/web/exec", []byte(`{"User":"1000","AttachStdout":true,"Cmd":["sh"]}`)), true},
+		{"authz_res", 20, resPath, res("POST", "/v1.41/containers/create", 201), true},
+	}, nil
+}

@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+)
+
+// Target is a plugin process to drive.
+type Target struct {
+	Name   string
+	Socket string
+	PID    int  // for CPU time and RSS from /proc; 0 to skip
+	Floor  bool // the always-allow plugin: every answer must be an allow
+}
+
+// KindStats are one request kind's numbers in a round.
+type KindStats struct {
+	Name               string        `json:"name"`
+	Count              int           `json:"count"`
+	P50, P90, P99, Max time.Duration `json:"-"`
+}
+
+// Round is one timed run against one target.
+type Round struct {
+	Target    string        `json:"target"`
+	Requests  int           `json:"requests"`
+	Errors    int           `json:"errors"` // transport errors and wrong answers
+	Elapsed   time.Duration `json:"elapsed_ns"`
+	RPS       float64       `json:"rps"`
+	CPUPerReq time.Duration `json:"cpu_per_request_ns"`
+	RSS       int64         `json:"rss_bytes"`
+	Kinds     []KindStats   `json:"kinds"`
+	FirstErr  string        `json:"first_error,omitempty"`
+}
+
+// Run drives t with the mix from concurrency clients for d.
+func Run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Duration) (Round, error) {
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", t.Socket)
+		},
+		MaxIdleConnsPerHost: concurrency,
+	}}
+	defer client.CloseIdleConnections()
+	// A weighted, interleaved schedule: every worker walks it from its own
+	// offset, so all kinds run at once in their proportions.
+	var schedule []int
+	for step := 0; ; step++ {
+		added := false
+		for i, k := range mix {
+			if step < k.Weight {
+				schedule = append(schedule, i)
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+
+	cpu0, _ := cpuTime(t.PID)
+	start := time.Now()
+	deadline := start.Add(d)
+	type sample struct {
+		kind int
+		took time.Duration
+	}
+	results := make([][]sample, concurrency)
+	var errs int
+	var firstErr string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local []sample
+			for i := w * 13; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+				k := schedule[i%len(schedule)]
+				t0 := time.Now()
+				allow, err := call(client, mix[k])
+				took := time.Since(t0)
+				if err == nil && allow != (mix[k].Allow || t.Floor) {
+					err = fmt.Errorf("%s: allow=%v, want %v", mix[k].Name, allow, mix[k].Allow || t.Floor)
+				}
+				if err != nil {
+					mu.Lock()
+					errs++
+					if firstErr == "" {
+						firstErr = err.Error()
+					}
+					mu.Unlock()
+					continue
+				}
+				local = append(local, sample{k, took})
+			}
+			results[w] = local
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu1, _ := cpuTime(t.PID)
+
+	r := Round{Target: t.Name, Errors: errs, Elapsed: elapsed, FirstErr: firstErr}
+	per := make([][]time.Duration, len(mix))
+	for _, rs := range results {
+		for _, s := range rs {
+			per[s.kind] = append(per[s.kind], s.took)
+			r.Requests++
+		}
+	}
+	r.RPS = float64(r.Requests) / elapsed.Seconds()
+	if r.Requests > 0 && t.PID > 0 {
+		r.CPUPerReq = (cpu1 - cpu0) / time.Duration(r.Requests)
+	}
+	r.RSS, _ = rss(t.PID)
+	for i, k := range mix {
+		ks := KindStats{Name: k.Name, Count: len(per[i])}
+		if n := len(per[i]); n > 0 {
+			sort.Slice(per[i], func(a, b int) bool { return per[i][a] < per[i][b] })
+			q := func(p float64) time.Duration { return per[i][min(n-1, int(p*float64(n)))] }
+			ks.P50, ks.P90, ks.P99, ks.Max = q(.50), q(.90), q(.99), per[i][n-1]
+		}
+		r.Kinds = append(r.Kinds, ks)
+	}
+	return r, nil
+}
+
+func call(c *http.Client, k Kind) (bool, error) {
+	resp, err := c.Post("http://plugin"+k.Path, "application/json", bytes.NewReader(k.Body))
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return false, err
+	}
+	var out authorization.Response
+	if err := json.Unmarshal(b, &out); err != nil {
+		return false, fmt.Errorf("%s: bad answer %q", k.Name, b)
+	}
+	if out.Err != "" {
+		return false, fmt.Errorf("%s: plugin error: %s", k.Name, out.Err)
+	}
+	return out.Allow, nil
+}
+
+// cpuTime is the process's user+system CPU time from /proc/PID/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, nil
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// rss is the process's resident set size from /proc/PID/status.
+func rss(pid int) (int64, error) {
+	if pid <= 0 {
+		return 0, nil
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS")
+}
+
+// AllowAll is the floor: a plugin on the same protocol library that allows
+// everything without looking.
+type AllowAll struct{}
+
+// AuthZReq implements authorization.Plugin.
+func (AllowAll) AuthZReq(authorization.Request) authorization.Response {
+	return authorization.Response{Allow: true}
+}
+
+// AuthZRes implements authorization.Plugin.
+func (AllowAll) AuthZRes(authorization.Request) authorization.Response {
+	return authorization.Response{Allow: true}
+}
+
+// ServeFloor serves AllowAll on l.
+func ServeFloor(l net.Listener) error {
+	return authorization.NewHandler(AllowAll{}).Serve(l)
+}

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockward/dockward/plugin/bench"
+	"github.com/dockward/dockward/plugin/config"
+)
+
+type benchParams struct {
+	policyDir   string
+	duration    time.Duration
+	concurrency int
+	rounds      int
+	json        bool
+}
+
+func newBench() *cobra.Command {
+	p := benchParams{}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the plugin against an always-allow plugin on the same protocol",
+		Long: `Start dockward (serve, on a temporary socket) and the floor — an always-allow
+plugin built on the same protocol library — and drive both over their unix
+sockets with a realistic mix of Docker API calls (container creates as the
+docker CLI sends them, compliant and not; list, inspect, _ping, version, exec
+create; AuthZRes calls), alternating rounds. Every answer is checked: a wrong
+allow or deny counts as an error, never as speed.
+
+Reports requests/s, latency percentiles per kind, CPU time per request and RSS
+(from /proc), the medians over rounds, and dockward's ratios to the floor.`,
+		Example: `  dockward bench --policy-dir ./policies
+  dockward bench --policy-dir ./policies --concurrency 1 --duration 5s --rounds 5
+  dockward bench --policy-dir ./policies --json > bench.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, p) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.policyDir, "policy-dir", config.Default().PolicyDir, "policies for the dockward under test")
+	f.DurationVar(&p.duration, "duration", 5*time.Second, "length of one round")
+	f.IntVar(&p.concurrency, "concurrency", 8, "concurrent clients")
+	f.IntVar(&p.rounds, "rounds", 3, "rounds per plugin (alternating)")
+	f.BoolVar(&p.json, "json", false, "print every round as JSON")
+	floor := &cobra.Command{
+		Use:    "floor --socket PATH",
+		Short:  "Serve the always-allow floor plugin (used by dockward bench)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sock, _ := cmd.Flags().GetString("socket")
+			l, err := net.Listen("unix", sock)
+			if err != nil {
+				return err
+			}
+			return bench.ServeFloor(l)
+		},
+	}
+	floor.Flags().String("socket", "", "unix socket to serve on")
+	cmd.AddCommand(floor)
+	return cmd
+}
+
+func runBench(cmd *cobra.Command, p benchParams) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if p.policyDir, err = filepath.Abs(p.policyDir); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "dockward-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	start := func(name string, args ...string) (*exec.Cmd, string, error) {
+		sock := filepath.Join(dir, name+".sock")
+		c := exec.Command(self, append(args, "--socket", sock)...)
+		logf, _ := os.Create(filepath.Join(dir, name+".log"))
+		c.Stdout, c.Stderr = logf, logf
+		if err := c.Start(); err != nil {
+			return nil, "", err
+		}
+		for range 100 {
+			if conn, err := net.Dial("unix", sock); err == nil {
+				conn.Close()
+				return c, sock, nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		_ = c.Process.Kill()
+		b, _ := os.ReadFile(filepath.Join(dir, name+".log"))
+		return nil, "", fmt.Errorf("%s did not start:\n%s", name, b)
+	}
+	dw, dwSock, err := start("dockward", "serve", "--policy-dir", p.policyDir, "--audit-log", filepath.Join(dir, "audit.log"),
+		"--docker-host", "unix://"+filepath.Join(dir, "no-daemon.sock"), "--log-level", "warn")
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	defer func() { _ = dw.Process.Kill(); _ = dw.Wait() }()
+	fl, flSock, err := start("floor", "bench", "floor")
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	defer func() { _ = fl.Process.Kill(); _ = fl.Wait() }()
+
+	mix, err := bench.Mix()
+	if err != nil {
+		return err
+	}
+	targets := []bench.Target{
+		{Name: "dockward", Socket: dwSock, PID: dw.Process.Pid},
+		{Name: "floor", Socket: flSock, PID: fl.Process.Pid, Floor: true},
+	}
+	var rounds []bench.Round
+	for i := range p.rounds {
+		for _, t := range targets {
+			r, err := bench.Run(cmd.Context(), t, mix, p.concurrency, p.duration)
+			if err != nil {
+				return err
+			}
+			rounds = append(rounds, r)
+			fmt.Fprintf(cmd.ErrOrStderr(), "round %d %-8s %8.0f req/s  %6.1f µs CPU/req  errors %d\n",
+				i+1, t.Name, r.RPS, float64(r.CPUPerReq.Nanoseconds())/1000, r.Errors)
+		}
+	}
+	out := cmd.OutOrStdout()
+	if p.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rounds); err != nil {
+			return err
+		}
+	} else {
+		printBench(out, rounds, p)
+	}
+	for _, r := range rounds {
+		if r.Errors > 0 {
+			return &ExitError{Code: 1, Err: fmt.Errorf("%s answered %d requests wrongly or not at all; first: %s", r.Target, r.Errors, r.FirstErr)}
+		}
+	}
+	return nil
+}
+
+func median(rounds []bench.Round, target string, f func(bench.Round) float64) float64 {
+	var v []float64
+	for _, r := range rounds {
+		if r.Target == target {
+			v = append(v, f(r))
+		}
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	return v[len(v)/2]
+}
+
+func printBench(out io.Writer, rounds []bench.Round, p benchParams) {
+	rps := func(r bench.Round) float64 { return r.RPS }
+	cpu := func(r bench.Round) float64 { return float64(r.CPUPerReq.Nanoseconds()) / 1000 }
+	mem := func(r bench.Round) float64 { return float64(r.RSS) / (1 << 20) }
+	fmt.Fprintf(out, "concurrency %d, %d rounds of %s per plugin (medians)\n\n", p.concurrency, p.rounds, p.duration)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "plugin\treq/s\tCPU µs/req\tRSS MiB\t")
+	for _, t := range []string{"dockward", "floor"} {
+		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.1f\t\n", t, median(rounds, t, rps), median(rounds, t, cpu), median(rounds, t, mem))
+	}
+	tw.Flush()
+	if f := median(rounds, "floor", rps); f > 0 {
+		fmt.Fprintf(out, "\nthroughput: dockward %.0f%% of the floor; CPU per request: %.1f× the floor\n",
+			100*median(rounds, "dockward", rps)/f, median(rounds, "dockward", cpu)/median(rounds, "floor", cpu))
+	}
+	// Latency per kind, from dockward's median-throughput round.
+	var best bench.Round
+	want := median(rounds, "dockward", rps)
+	for _, r := range rounds {
+		if r.Target == "dockward" && r.RPS == want {
+			best = r
+		}
+	}
+	fmt.Fprintln(out, "\ndockward latency by kind (median round):")
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kind\tcount\tp50\tp90\tp99\tmax\t")
+	for _, k := range best.Kinds {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", k.Name, k.Count, k.P50.Round(time.Microsecond), k.P90.Round(time.Microsecond),
+			k.P99.Round(time.Microsecond), k.Max.Round(time.Microsecond))
+	}
+	tw.Flush()
+}
