@@ -15,6 +15,7 @@ import (
 type Container struct {
 	Name              string            `json:"name"`
 	Image             string            `json:"image"`
+	ImageRef          *ImageRef         `json:"image_ref"` // Image normalized; ids resolved to their names
 	User              ContainerUser     `json:"user"`
 	ReadOnly          bool              `json:"read_only"`
 	Privileged        bool              `json:"privileged"`

@@ -38,6 +38,7 @@ type Input struct {
 	Exec      *Exec      `json:"exec,omitempty"`      // container.exec
 	Update    *Update    `json:"update,omitempty"`    // container.update
 	Volume    *Volume    `json:"volume,omitempty"`    // volume.create
+	Image     *Image     `json:"image,omitempty"`     // image.create, image.tag, image.load
 }
 
 // User is who the daemon says is calling (a TLS client CN, or empty).
@@ -116,6 +117,15 @@ func (b Builder) Build(ctx context.Context, req authorization.Request) (*Input, 
 		return nil, denyf("request body is %d bytes, over the 1 MiB that dockerd forwards to plugins", len(req.RequestBody))
 	}
 
+	// dockerd's handlers read their parameters with Request.ParseForm, which
+	// takes a form-encoded body's values before the query's; the daemon never
+	// forwards such a body to plugins. Parameters the plugin cannot see
+	// (POST /build with networkmode=host in the body) are refused, on every
+	// route: the docker CLI never sends form bodies.
+	if formBody(req.RequestHeaders) {
+		return nil, denyf("%s %s has a form-encoded body, which the daemon reads parameters from but never shows to plugins: send the parameters in the query string",
+			rt.Method, rt.Path)
+	}
 	if bodyRequired[rt.Endpoint] && len(bytes.TrimSpace(req.RequestBody)) == 0 {
 		// CVE-2024-41110: plugins that treated "no body" as "nothing to
 		// check" allowed requests the daemon then decoded and ran.
@@ -134,6 +144,12 @@ func (b Builder) Build(ctx context.Context, req authorization.Request) (*Input, 
 		err = v.volume(in, req.RequestBody)
 	case "service.create", "service.update":
 		err = v.service(in, req.RequestBody)
+	case "image.create":
+		err = v.imageCreate(in, req.RequestBody, req.RequestHeaders)
+	case "image.tag":
+		err = v.imageTag(in, req.RequestBody, req.RequestHeaders)
+	case "image.load":
+		err = v.imageLoad(in, req.RequestBody, req.RequestHeaders)
 	default:
 		in.Body, err = decodeGeneric(req.RequestBody, contentType(req.RequestHeaders))
 	}
@@ -152,6 +168,14 @@ func contentType(h map[string]string) string {
 		}
 	}
 	return ""
+}
+
+// formBody reports a body the daemon would read parameters from: Go's
+// ParseForm takes a POST's url-encoded body before the query, and dockerd
+// does not forward such a body to plugins.
+func formBody(headers map[string]string) bool {
+	mt, _, err := mime.ParseMediaType(contentType(headers))
+	return err == nil && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data")
 }
 
 // decodeGeneric decodes a body of an endpoint without a typed view. Bodies

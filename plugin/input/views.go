@@ -36,6 +36,10 @@ func (v *views) create(in *Input, raw []byte) error {
 	}
 	in.Body = body
 	in.Container, err = v.containerView(cr.Config, cr.HostConfig, v.rt.Query.Get("name"), true)
+	if err != nil {
+		return err
+	}
+	in.Container.ImageRef, err = v.imageRef(in.Container.Image)
 	return err
 }
 
@@ -287,6 +291,9 @@ func (v *views) service(in *Input, raw []byte) error {
 		return err
 	}
 	if err := v.lookupUser(c); err != nil {
+		return err
+	}
+	if c.ImageRef, err = v.imageRef(c.Image); err != nil {
 		return err
 	}
 	// Swarm publishes through the routing mesh or on the host's

@@ -42,3 +42,13 @@ _default_safe_sysctls := [
 ]
 
 docker_socket_paths := object.get(_given, "docker_socket_paths", ["/var/run/docker.sock", "/run/docker.sock"])
+
+# Images containers may run and pulls may fetch: globs over repository names,
+# written normalized (docker.io/library/*) or familiar (alpine,
+# registry.example.com/base/*); "/" delimits, so "*" stays in one path
+# segment and "**" crosses them. "*" alone allows every image: the default,
+# image trust off.
+allowed_images := object.get(_given, "allowed_images", ["*"])
+
+# Containers must name their image by digest (image@sha256:…) or image id.
+require_digest := object.get(_given, "require_digest", false)

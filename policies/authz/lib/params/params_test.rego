@@ -17,3 +17,13 @@ test_override_one_knob_keeps_the_others if {
 test_capabilities_upper_cased if {
 	params.allowed_capabilities == {"CHOWN"} with data.authz_config.params as {"allowed_capabilities": ["chown"]}
 }
+
+test_image_trust_off_by_default if {
+	params.allowed_images == ["*"] with data.authz_config as {}
+	params.require_digest == false with data.authz_config as {}
+}
+
+test_image_trust_params_read_from_data if {
+	params.allowed_images == ["alpine"] with data.authz_config.params as {"allowed_images": ["alpine"], "require_digest": true}
+	params.require_digest with data.authz_config.params as {"allowed_images": ["alpine"], "require_digest": true}
+}
