@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/google/uuid"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/sirupsen/logrus"
 
 	"github.com/dockward/dockward/plugin/audit"
@@ -29,6 +31,10 @@ type Options struct {
 	EvalTimeout time.Duration    // per-decision budget; a timeout denies
 	AuditAllows bool             // also audit plain allows (denials always are)
 	Metrics     *metrics.Metrics // nil: no metrics
+	// ReadCacheTTL keeps the decisions on reads (GET and HEAD without a
+	// body) for this long, keyed by policy revision and everything the
+	// input is built from. 0 means the default (1s); negative disables.
+	ReadCacheTTL time.Duration
 }
 
 // Plugin implements authorization.Plugin.
@@ -39,6 +45,7 @@ type Plugin struct {
 	audit   *audit.Logger
 	log     *logrus.Logger
 	opts    Options
+	reads   *expirable.LRU[string, decision.Decision] // nil: no cache
 }
 
 // New returns a plugin that evaluates the engine's current policy.
@@ -46,7 +53,14 @@ func New(ctx context.Context, engine *policy.Engine, builder input.Builder, audi
 	if opts.EvalTimeout <= 0 {
 		opts.EvalTimeout = 2 * time.Second
 	}
-	return &Plugin{base: ctx, engine: engine, builder: builder, audit: auditLog, log: log, opts: opts}
+	if opts.ReadCacheTTL == 0 {
+		opts.ReadCacheTTL = time.Second
+	}
+	p := &Plugin{base: ctx, engine: engine, builder: builder, audit: auditLog, log: log, opts: opts}
+	if opts.ReadCacheTTL > 0 {
+		p.reads = expirable.NewLRU[string, decision.Decision](4096, nil, opts.ReadCacheTTL)
+	}
+	return p
 }
 
 var _ authorization.Plugin = (*Plugin)(nil)
@@ -132,12 +146,33 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		d, internal = decision.Deny("no policy is loaded"), true
 		return
 	}
+	// Reads are most of the API traffic (docker ps waits for the plugin as
+	// much as docker run) and their input is a pure function of the key, so
+	// their decision is kept briefly. A new policy revision is a new key.
+	key, cacheable := readKey(c.Revision, req)
+	if cacheable && p.reads != nil {
+		if cached, ok := p.reads.Get(key); ok {
+			d = cached
+			return
+		}
+	}
 	d, err = c.Eval(ctx, in)
+	if err == nil && cacheable && p.reads != nil {
+		p.reads.Add(key, d)
+	}
 	if err != nil {
 		p.log.WithFields(logrus.Fields{"decision_id": id, "error": err.Error()}).Error("policy evaluation failed; request denied")
 		d, internal = decision.Deny("policy evaluation failed: "+err.Error()), true
 	}
 	return
+}
+
+// readKey is the cache key of a read: everything its input is built from.
+func readKey(revision string, req authorization.Request) (string, bool) {
+	if (req.RequestMethod != "GET" && req.RequestMethod != "HEAD") || len(req.RequestBody) > 0 {
+		return "", false
+	}
+	return strings.Join([]string{revision, req.RequestMethod, req.RequestURI, req.User, req.UserAuthNMethod}, "\x00"), true
 }
 
 // AuthZRes allows every response: dockward decides on requests and never
