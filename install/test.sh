@@ -126,7 +126,19 @@ install_packages() {
 	echo "packages: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq || return
-	apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+	# The tests start their own isolated daemons and must not start (or
+	# touch) the machine's: keep the packages' services from starting, the
+	# Debian way (policy-rc.d exit 101), for the length of the install.
+	local rcd=/usr/sbin/policy-rc.d
+	local had_rcd=0
+	[[ -e $rcd ]] && had_rcd=1
+	if ((!had_rcd)); then
+		printf '#!/bin/sh\nexit 101\n' >"$rcd" && chmod +x "$rcd"
+	fi
+	local rc=0
+	apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null || rc=$?
+	((had_rcd)) || rm -f "$rcd"
+	return $rc
 }
 
 # built_at BINARY MODULE VERSION: true when BINARY was built from MODULE@VERSION.
