@@ -39,7 +39,8 @@ runs with --authorization-plugin=dockward.
 
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
-eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr), then flags. The policy directory is compiled at start
+eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
+read_cache_ttl), then flags. The policy directory is compiled at start
 (a policy that does not compile stops the start) and reloaded on every change
 and on SIGHUP; a change that does not compile keeps the last good policy.`,
 		Example: `  dockward serve
@@ -67,6 +68,8 @@ and on SIGHUP; a change that does not compile keeps the last good policy.`,
 	f.StringVar(&p.cfg.DockerHost, "docker-host", p.cfg.DockerHost, "the daemon dockward guards, asked about images, containers and volumes a request names")
 	f.DurationVar(&p.cfg.LookupTimeout, "lookup-timeout", p.cfg.LookupTimeout, "time budget of one daemon lookup; a failed lookup denies")
 	f.StringVar(&p.cfg.MetricsAddr, "metrics-addr", p.cfg.MetricsAddr, "serve Prometheus /metrics and /healthz here (\":9464\" = loopback); off when empty")
+	f.DurationVar(&p.cfg.ReadCacheTTL, "read-cache-ttl", p.cfg.ReadCacheTTL, "keep decisions on reads (GET/HEAD) this long, per policy revision; 0 disables")
+	f.StringVar(&p.cfg.HostRoot, "host-root", p.cfg.HostRoot, "where the host's / is mounted (managed plugin: /host); bind sources are resolved under it. Empty: the local filesystem")
 	return cmd
 }
 
@@ -99,6 +102,8 @@ func (p *serveParams) resolve(cmd *cobra.Command) error {
 	set("docker-host", func() { cfg.DockerHost = flagCfg.DockerHost })
 	set("lookup-timeout", func() { cfg.LookupTimeout = flagCfg.LookupTimeout })
 	set("metrics-addr", func() { cfg.MetricsAddr = flagCfg.MetricsAddr })
+	set("host-root", func() { cfg.HostRoot = flagCfg.HostRoot })
+	set("read-cache-ttl", func() { cfg.ReadCacheTTL = flagCfg.ReadCacheTTL })
 	if err := cfg.Validate(); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -191,7 +196,12 @@ func serve(ctx context.Context, cfg config.Config) error {
 	defer docker.Close()
 	go logEngine(ctx, log, docker)
 	builder := input.Builder{Lookup: docker}
-	plugin := authz.New(ctx, engine, builder, auditLog, log, authz.Options{EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows, Metrics: m})
+	if cfg.HostRoot != "" {
+		builder.Resolver = input.RootedResolver{Root: cfg.HostRoot}
+	}
+	plugin := authz.New(ctx, engine, builder, auditLog, log, authz.Options{
+		EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows, Metrics: m, ReadCacheTTL: readCacheTTL(cfg.ReadCacheTTL),
+	})
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "audit_log": cfg.AuditLog, "version": Version}).Info("dockward ready")
 	return authz.Serve(ctx, l, plugin)
 }
@@ -242,4 +252,12 @@ func logEngine(ctx context.Context, log *logrus.Logger, docker *daemon.Client) {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// readCacheTTL maps the setting (0 = off) to authz's option (negative = off).
+func readCacheTTL(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -35,6 +35,12 @@ type Config struct {
 	// MetricsAddr, when set, serves /metrics and /healthz; a bare port
 	// (":9464") listens on loopback.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// HostRoot, when set, is where the host's / is mounted (a managed
+	// plugin: /host); bind sources are resolved under it. Empty resolves
+	// on the local filesystem.
+	HostRoot string `yaml:"host_root"`
+	// ReadCacheTTL keeps decisions on reads this long (0 disables).
+	ReadCacheTTL time.Duration `yaml:"read_cache_ttl"`
 }
 
 // Default returns the built-in defaults.
@@ -49,6 +55,7 @@ func Default() Config {
 		LogLevel:        "info",
 		DockerHost:      "unix:///var/run/docker.sock",
 		LookupTimeout:   2 * time.Second,
+		ReadCacheTTL:    time.Second,
 	}
 }
 
@@ -77,8 +84,14 @@ func (c Config) Validate() error {
 			return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
 		}
 	}
+	if c.HostRoot != "" && !filepath.IsAbs(c.HostRoot) {
+		return fmt.Errorf("invalid host_root %q: must be an absolute path", c.HostRoot)
+	}
 	if c.EvalTimeout <= 0 {
 		return fmt.Errorf("invalid eval_timeout %q: must be > 0", c.EvalTimeout)
+	}
+	if c.ReadCacheTTL < 0 {
+		return fmt.Errorf("invalid read_cache_ttl %q: must be >= 0 (0 disables)", c.ReadCacheTTL)
 	}
 	if c.LookupTimeout <= 0 {
 		return fmt.Errorf("invalid lookup_timeout %q: must be > 0", c.LookupTimeout)
