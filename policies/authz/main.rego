@@ -59,10 +59,22 @@ _exemption_reasons contains [v, object.get(e, "reason", "exemption without a rea
 	_exemptable(v)
 	some e in object.get(_config, "exemptions", [])
 	_matches_any(object.get(e, "users", ["*"]), input.user.name)
-	_matches_any(object.get(e, "images", ["*"]), object.get(object.get(input, "container", {}), "image", ""))
+	_matches_image(object.get(e, "images", ["*"]))
 	_matches_any(object.get(e, "rules", ["*"]), v.id)
 	not _expired(e)
 }
+
+# An exemption's image patterns match the image as sent or any name the
+# plugin normalized it to (busybox, docker.io/library/busybox); a request
+# without a container view has the image "", which only "*" matches.
+_matches_image(patterns) if _matches_any(patterns, _image)
+
+_matches_image(patterns) if {
+	some name in object.get(object.get(object.get(input, "container", {}), "image_ref", {}), "candidates", [])
+	_matches_any(patterns, name)
+}
+
+_image := object.get(object.get(input, "container", {}), "image", "")
 
 # The first reason, in a stable order, when several exemptions apply.
 _exemption_reason(v) := min({r | some [x, r] in _exemption_reasons; x == v})
@@ -84,4 +96,8 @@ _matches(p, value) if p == value
 
 # An exemption with an "expires" timestamp (RFC 3339) stops applying then,
 # without a restart: time.now_ns() is read at every decision.
-_expired(e) if time.parse_rfc3339_ns(e.expires) <= time.now_ns()
+# An empty "expires" means none, as the plugin's load-time check reads it.
+_expired(e) if {
+	e.expires != ""
+	time.parse_rfc3339_ns(e.expires) <= time.now_ns()
+}

@@ -14,7 +14,10 @@ max_cpus := object.get(_given, "max_cpus", 4)
 
 max_pids := object.get(_given, "max_pids", 4096)
 
-allowed_capabilities := {upper(c) | some c in object.get(_given, "allowed_capabilities", ["NET_BIND_SERVICE", "NET_RAW"])}
+# Capabilities --cap-add may name, upper-cased as the plugin normalizes cap_add.
+allowed_capabilities := {upper(c) | some c in object.get(_given, "allowed_capabilities", _default_capabilities)}
+
+_default_capabilities := ["NET_BIND_SERVICE", "NET_RAW"]
 
 # Host paths binds may reach; none by default.
 allowed_host_paths := object.get(_given, "allowed_host_paths", [])

@@ -12,9 +12,11 @@ under(p, dir) if p == dir
 
 under(p, dir) if startswith(p, concat("", [trim_suffix(dir, "/"), "/"]))
 
-# allowed(p): p is under an entry of params.allowed_host_paths.
+# allowed(p): p is under an entry of params.allowed_host_paths. Only absolute
+# entries count: "" or "srv" would otherwise become a prefix of everything.
 allowed(p) if {
 	some dir in params.allowed_host_paths
+	startswith(dir, "/")
 	under(p, dir)
 }
 
@@ -38,7 +40,10 @@ problem(host_path, resolved) := msg if {
 	resolved != ""
 	not exposes_socket(resolved)
 	not allowed(resolved)
-	msg := sprintf("host path %s is not under an allowed host path %v", [shown(host_path, resolved), params.allowed_host_paths])
+	msg := sprintf("host path %s is not under an allowed host path [%s]", [
+		shown(host_path, resolved),
+		concat(", ", params.allowed_host_paths),
+	])
 }
 
 shown(host_path, resolved) := host_path if host_path == resolved

@@ -16,3 +16,14 @@ test_host_mount if {
 	c := object.union(fixtures.container_compliant, {"mounts": [fixtures.bind("/etc")]})
 	peer.mount_problems(c) == {"it mounts /etc is not under an allowed host path []"}
 }
+
+test_unconfined_peer if {
+	every sec in [
+		{"seccomp": "unconfined"}, {"apparmor": "Unconfined"}, {"labels": ["disable"]},
+	] {
+		c := object.union(fixtures.container_compliant, {"security": sec})
+		peer.problems(c) == {"it runs with an unconfined security profile"}
+	}
+	c := object.union(fixtures.container_compliant, {"masked_paths_set": true})
+	peer.problems(c) == {"it runs with an unconfined security profile"}
+}

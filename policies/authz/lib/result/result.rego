@@ -11,15 +11,35 @@ import data.authz.lib.params
 # custom.fix_service when the rule has one (docker service create spells
 # some flags differently: --limit-memory for --memory).
 violation(chain, msg) := {
-	"id": _id(ann),
-	"title": object.get(ann.annotations, "title", ""),
+	"id": _id(link),
+	"title": object.get(annotations, "title", ""),
 	"msg": msg,
-	"fix": _fix(object.get(ann.annotations, "custom", {})),
-	"severity": object.get(object.get(ann.annotations, "custom", {}), "severity", ""),
+	"fix": _fix(custom),
+	"severity": object.get(custom, "severity", ""),
 } if {
-	some ann in chain
-	ann.annotations.scope == "package"
+	link := _package_link(chain)
+	annotations := object.get(link, "annotations", {})
+	custom := object.get(annotations, "custom", {})
 }
+
+_package_link(chain) := link if {
+	some link in chain
+	_is_package(link)
+}
+
+# Without package METADATA (which the plugin refuses at load time) the
+# violation still exists, so a rule never fails open: the id comes from the
+# rule's own path, data.authz.rules.<group>.<id>.<rule>.
+_package_link(chain) := {"path": array.slice(chain[0].path, 0, count(chain[0].path) - 1)} if {
+	not _has_package_link(chain)
+}
+
+_has_package_link(chain) if {
+	some link in chain
+	_is_package(link)
+}
+
+_is_package(link) if link.annotations.scope == "package"
 
 _fix(custom) := strings.replace_n(_limits, custom.fix_service) if {
 	input.service
@@ -33,7 +53,7 @@ _fix(custom) := strings.replace_n(_limits, object.get(custom, "fix", "")) if {
 # A fix may name the configured maximums as {max_memory}, {max_cpus} and
 # {max_pids}, so the developer reads the number in force.
 _limits := {
-	"{max_memory}": sprintf("%dm", [params.max_memory / 1048576]),
+	"{max_memory}": _memory_flag(params.max_memory),
 	"{max_cpus}": sprintf("%v", [params.max_cpus]),
 	"{max_pids}": sprintf("%d", [params.max_pids]),
 }
@@ -43,4 +63,10 @@ _service_fix(custom) if {
 	custom.fix_service
 }
 
-_id(ann) := ann.path[count(ann.path) - 1]
+_id(link) := link.path[count(link.path) - 1]
+
+# _memory_flag spells bytes as docker's --memory takes them: 512m, or plain
+# bytes when the maximum is not a whole number of MiB.
+_memory_flag(bytes) := sprintf("%dm", [bytes / 1048576]) if bytes % 1048576 == 0
+
+_memory_flag(bytes) := sprintf("%d", [bytes]) if bytes % 1048576 != 0

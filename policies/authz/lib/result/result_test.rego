@@ -28,5 +28,22 @@ test_fix_names_the_limits_in_force if {
 		"annotations": {"scope": "package", "custom": {"fix": "at most {max_memory}, {max_cpus} CPUs, {max_pids} pids"}},
 	}]
 	result.violation(chain, "m").fix == "at most 4096m, 4 CPUs, 4096 pids" with input as {}
-	result.violation(chain, "m").fix == "at most 512m, 4 CPUs, 4096 pids" with input as {} with data.authz_config.params as {"max_memory": 536870912}
+	p := {"max_memory": 536870912}
+	v := result.violation(chain, "m") with input as {} with data.authz_config.params as p
+	v.fix == "at most 512m, 4 CPUs, 4096 pids"
+	odd := result.violation(chain, "m") with input as {} with data.authz_config.params as {"max_memory": 1000000000}
+	odd.fix == "at most 1000000000, 4 CPUs, 4096 pids"
+}
+
+test_id_is_the_last_package_segment if {
+	chain := [{"path": ["data", "authz", "rules", "exec", "deep", "rule_id"], "annotations": {"scope": "package"}}]
+	v := result.violation(chain, "m") with input as {}
+	v == {"id": "rule_id", "title": "", "msg": "m", "fix": "", "severity": ""}
+}
+
+test_defined_without_package_metadata if {
+	# rego.metadata.chain() starts with the rule's own path, package path + rule name.
+	chain := [{"path": ["data", "authz", "rules", "container", "x", "deny"]}]
+	v := result.violation(chain, "m") with input as {}
+	v == {"id": "x", "title": "", "msg": "m", "fix": "", "severity": ""}
 }

@@ -12,5 +12,6 @@ import data.authz.lib.result
 deny contains violation if {
 	request.is_container_create
 	not "ALL" in input.container.cap_drop
-	violation := result.violation(rego.metadata.chain(), sprintf("capabilities are not dropped (--cap-drop is %v)", [input.container.cap_drop]))
+	msg := sprintf("capabilities are not dropped (--cap-drop is [%s])", [concat(", ", input.container.cap_drop)])
+	violation := result.violation(rego.metadata.chain(), msg)
 }

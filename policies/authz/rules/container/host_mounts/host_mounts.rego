@@ -27,7 +27,8 @@ deny contains violation if {
 	request.is_container_create
 	some m in input.container.mounts
 	m.propagation in {"shared", "rshared"}
-	violation := result.violation(rego.metadata.chain(), sprintf("mount %s uses %s propagation", [m.target, m.propagation]))
+	msg := sprintf("mount %s uses %s propagation", [m.target, m.propagation])
+	violation := result.violation(rego.metadata.chain(), msg)
 }
 
 # --volumes-from shares the source container's mounts (B7).
@@ -37,7 +38,8 @@ deny contains violation if {
 	p.via == "volumes_from"
 	ps := peer.mount_problems(p.container)
 	count(ps) > 0
-	violation := result.violation(rego.metadata.chain(), sprintf("--volumes-from %s shares host paths: %s", [p.target, peer.describe(ps)]))
+	msg := sprintf("--volumes-from %s shares host paths: %s", [p.target, peer.describe(ps)])
+	violation := result.violation(rego.metadata.chain(), msg)
 }
 
 # A --volumes-from the plugin could not look up is denied.

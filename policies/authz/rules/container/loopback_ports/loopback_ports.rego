@@ -4,7 +4,9 @@
 # custom:
 #   severity: high
 #   fix: publish on loopback only, e.g. -p 127.0.0.1:8080:80 (and no -P)
-#   fix_service: do not publish the port from a service (swarm publishes on every interface); use an overlay network
+#   fix_service: >-
+#     do not publish the port from a service (swarm publishes on every
+#     interface); use an overlay network
 package authz.rules.container.loopback_ports
 
 import data.authz.lib.params
@@ -16,7 +18,8 @@ deny contains violation if {
 	some p in input.container.ports
 	not p.loopback
 	not p.host_ip in params.allowed_publish_ips
-	violation := result.violation(rego.metadata.chain(), sprintf("port %s is published on %s", [p.container_port, _where(p)]))
+	msg := sprintf("port %s is published on %s", [p.container_port, _where(p)])
+	violation := result.violation(rego.metadata.chain(), msg)
 }
 
 deny contains violation if {

@@ -11,6 +11,7 @@ import data.authz.lib.result
 
 deny contains violation if {
 	request.is_container_create
-	input.container.resources.cgroup_parent != ""
-	violation := result.violation(rego.metadata.chain(), sprintf("cgroup parent is set to %q", [input.container.resources.cgroup_parent]))
+	parent := input.container.resources.cgroup_parent
+	parent != ""
+	violation := result.violation(rego.metadata.chain(), sprintf("cgroup parent is set to %q", [parent]))
 }

@@ -10,3 +10,8 @@ test_allow_default if {
 test_deny_parent if {
 	count(rule.deny) == 1 with input as fixtures.create({"resources": {"cgroup_parent": "/system.slice"}})
 }
+
+test_deny_message if {
+	r := rule.deny with input as fixtures.create({"resources": {"cgroup_parent": "/system.slice"}})
+	[v.msg | some v in r] == [`cgroup parent is set to "/system.slice"`]
+}

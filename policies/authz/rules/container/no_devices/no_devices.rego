@@ -12,7 +12,7 @@ import data.authz.lib.result
 deny contains violation if {
 	request.is_container_create
 	some d in input.container.devices
-	violation := result.violation(rego.metadata.chain(), sprintf("device %s is added", [d.path_on_host]))
+	violation := result.violation(rego.metadata.chain(), sprintf("device %s is added", [_device(d)]))
 }
 
 deny contains violation if {
@@ -26,3 +26,9 @@ deny contains violation if {
 	count(input.container.device_requests) > 0
 	violation := result.violation(rego.metadata.chain(), "devices are requested (--gpus)")
 }
+
+# _device names a device by its host path; a device without one still
+# yields a violation (the message must never be what makes a rule miss).
+_device(d) := d.path_on_host if d.path_on_host != ""
+
+_device(d) := json.marshal(d) if object.get(d, "path_on_host", "") == ""

@@ -6,7 +6,9 @@
 #   that container (CIS 5.10, 5.16, 5.17, 5.21, 5.31).
 # custom:
 #   severity: critical
-#   fix: remove --network/--pid/--ipc/--uts/--userns/--cgroupns host (and container:<name> of a container that is not hardened)
+#   fix: >-
+#     remove --network/--pid/--ipc/--uts/--userns/--cgroupns host
+#     (and container:<name> of a container that is not hardened)
 package authz.rules.container.no_host_namespaces
 
 import data.authz.lib.peer
@@ -41,7 +43,10 @@ deny contains violation if {
 	startswith(lower(mode), "container:")
 	target := substring(mode, 10, -1)
 	not _looked_up(kind, target)
-	violation := result.violation(rego.metadata.chain(), sprintf("%s namespace joins container %q, which cannot be verified", [kind, target]))
+	violation := result.violation(rego.metadata.chain(), sprintf(
+		"%s namespace joins container %q, which cannot be verified",
+		[kind, target],
+	))
 }
 
 _looked_up(kind, target) if {

@@ -43,3 +43,25 @@ test_allow_joining_compliant_container if {
 	})
 	count(rule.deny) == 0 with input as inp
 }
+
+test_deny_one_violation_per_namespace if {
+	inp := fixtures.create({"namespaces": {"network": "host", "pid": "host", "userns": "host"}})
+	r := rule.deny with input as inp
+	{v.msg | some v in r} == {
+		"network namespace is the host's (--network host)",
+		"pid namespace is the host's (--pid host)",
+		"userns namespace is the host's (--userns host)",
+	}
+}
+
+test_deny_fix_is_the_flag if {
+	r := rule.deny with input as _ns("ipc", "host")
+	[v.fix | some v in r] == [concat(" ", [
+		"remove --network/--pid/--ipc/--uts/--userns/--cgroupns host",
+		"(and container:<name> of a container that is not hardened)",
+	])]
+}
+
+test_allow_private_cgroupns_and_userns_default if {
+	count(rule.deny) == 0 with input as fixtures.create({"namespaces": {"cgroupns": "private", "userns": ""}})
+}

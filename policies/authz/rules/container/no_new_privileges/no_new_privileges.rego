@@ -4,7 +4,9 @@
 # custom:
 #   severity: high
 #   fix: add --security-opt no-new-privileges
-#   fix_service: set TaskTemplate.ContainerSpec.Privileges.NoNewPrivileges (API 1.41+; not available from docker service create on older CLIs)
+#   fix_service: >-
+#     set TaskTemplate.ContainerSpec.Privileges.NoNewPrivileges
+#     (API 1.41+; not available from docker service create on older CLIs)
 package authz.rules.container.no_new_privileges
 
 import data.authz.lib.request

@@ -3,10 +3,31 @@ package authz.rules.container.no_unsafe_sysctls_test
 import data.authz.lib.fixtures
 import data.authz.rules.container.no_unsafe_sysctls as rule
 
+test_allow_none if {
+	r := rule.deny with input as fixtures.create_compliant
+	r == set()
+}
+
 test_allow_safe if {
 	count(rule.deny) == 0 with input as fixtures.create({"sysctls": {"net.ipv4.ping_group_range": "0 2147483647"}})
 }
 
 test_deny_unsafe if {
-	count(rule.deny) == 1 with input as fixtures.create({"sysctls": {"net.ipv4.ip_forward": "1"}})
+	r := rule.deny with input as fixtures.create({"sysctls": {"net.ipv4.ip_forward": "1"}})
+	[v.msg | some v in r] == ["sysctl net.ipv4.ip_forward is not in the safe set"]
+}
+
+test_deny_one_violation_per_sysctl if {
+	inp := fixtures.create({"sysctls": {
+		"kernel.shm_rmid_forced": "1",
+		"kernel.msgmax": "65536",
+		"net.core.somaxconn": "1024",
+	}})
+	count(rule.deny) == 2 with input as inp
+}
+
+test_allow_safe_set_from_params if {
+	inp := fixtures.create({"sysctls": {"net.core.somaxconn": "1024"}})
+	count(rule.deny) == 0 with input as inp with data.authz_config.params as {"safe_sysctls": ["net.core.somaxconn"]}
+	count(rule.deny) == 1 with input as inp
 }

@@ -42,9 +42,11 @@ _problems contains sprintf("user %q has a negative uid", [user.raw]) if {
 	user.uid < 0
 }
 
+# A root name resolved to uid 0 is reported once, by the uid.
 _problems contains sprintf("%s %q is root", [_whose(user), user.raw]) if {
 	user := input.container.user
 	user.name == "root"
+	user.uid != 0
 }
 
 _problems contains sprintf("user name %q cannot be shown to be non-root (use a numeric uid)", [user.raw]) if {

@@ -15,3 +15,13 @@ test_deny_writable if {
 test_allow_other_endpoints if {
 	count(rule.deny) == 0 with input as {"route": {"endpoint": "container.list"}}
 }
+
+test_deny_read_only_not_true if {
+	# Only true counts: a missing or null flag is a writable root filesystem.
+	count(rule.deny) == 1 with input as fixtures.create({"read_only": null})
+}
+
+test_deny_fix_is_the_flag if {
+	r := rule.deny with input as fixtures.create({"read_only": false})
+	[v.fix | some v in r] == ["add --read-only (with --tmpfs /tmp for scratch space)"]
+}
