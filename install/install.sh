@@ -64,7 +64,10 @@ else
 	cp -r "$REPO/policies" "$ETC/policies"
 fi
 "$PREFIX/bin/dockward" policy check "$ETC/policies" >/dev/null || die "the policies in $ETC/policies do not compile; fix them first"
-[ -f "$ETC/config.yaml" ] || install -m 0644 "$REPO/install/config.yaml" "$ETC/config.yaml"
+if [ ! -f "$ETC/config.yaml" ]; then
+	sed "s#^policy_dir: .*#policy_dir: $ETC/policies#" "$REPO/install/config.yaml" >"$ETC/config.yaml"
+	chmod 0644 "$ETC/config.yaml"
+fi
 install -d -m 0700 /var/log/dockward
 install -d -m 0755 "$(dirname "$SOCKET")"
 install -d -m 0755 "$PREFIX/share/doc/dockward"

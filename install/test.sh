@@ -27,6 +27,8 @@ Runs, from the repository root:
      fuzz      go test -fuzz FuzzBuild for DOCKWARD_FUZZTIME (default 60s)
   4. e2e       go test -tags e2e ./plugin/e2e/ against Debian's dockerd 20.10
                (API 1.41), then against the current engine
+  5. install   install/install.sh and install/uninstall.sh into a scratch
+               prefix and daemon.json (the plugin socket must be free)
 Each stage prints a one-line result; a summary follows. Exit status is 0 only
 when every stage passed.
 
@@ -186,6 +188,27 @@ go_fuzz() {
 go_e2e() {
 	DOCKWARD_E2E_ENGINE=$1 DOCKWARD_E2E_BIN="$TOOLS_BIN" \
 		go test -tags e2e -count=1 -v -timeout 20m ./plugin/e2e/
+}
+
+# install_smoke runs the README's install command and its uninstall against
+# a scratch prefix and daemon.json: the plugin must serve, daemon.json must
+# gain "dockward" and keep its other settings, and uninstall must undo both.
+install_smoke() {
+	local d
+	d=$(mktemp -d /tmp/dw-install-XXXX) || return
+	trap 'rm -rf "$d"' RETURN
+	mkdir -p "$d/usr/bin"
+	echo '{"log-level": "warn"}' >"$d/daemon.json"
+	local envs=(PREFIX="$d/usr" ETC="$d/etc" DOCKER_CONFIG_FILE="$d/daemon.json")
+	env "${envs[@]}" bash install/install.sh || return
+	[[ -S /run/docker/plugins/dockward.sock ]] || { echo "install: no plugin socket"; return 1; }
+	grep -q '"dockward"' "$d/daemon.json" && grep -q '"log-level"' "$d/daemon.json" ||
+		{ echo "install: daemon.json not merged:"; cat "$d/daemon.json"; return 1; }
+	"$d/usr/bin/dockward" policy check "$d/etc/policies" || return
+	env "${envs[@]}" bash install/uninstall.sh --purge || return
+	! grep -q '"dockward"' "$d/daemon.json" || { echo "uninstall: daemon.json still names dockward"; return 1; }
+	[[ ! -e /run/docker/plugins/dockward.sock ]] || { echo "uninstall: plugin socket left"; return 1; }
+	[[ ! -e "$d/usr/bin/dockward" ]] || { echo "uninstall: binary left"; return 1; }
 }
 
 echo "dockward tests: $(go version), in $PWD"
