@@ -8,6 +8,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -22,6 +23,9 @@ type Client struct {
 	c       *client.Client
 	timeout time.Duration
 	passwd  passwdCache
+
+	mu       sync.Mutex
+	cgroupns string // the daemon's default cgroup namespace mode, once known
 }
 
 // New returns a client of the daemon at host (unix:///var/run/docker.sock),
@@ -56,8 +60,11 @@ func (c *Client) Image(ctx context.Context, ref string) (input.ImageInfo, error)
 	return info, nil
 }
 
-// Container returns a container's configuration.
+// Container returns a container's configuration as its creator asked for it
+// (input.AsRequested): the defaults the daemon filled in are taken out, so a
+// joined container is judged on the same terms as a create.
 func (c *Client) Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error) {
+	dflt := c.defaultCgroupnsCached(ctx)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	res, err := c.c.ContainerInspect(ctx, ref, client.ContainerInspectOptions{})
@@ -74,7 +81,8 @@ func (c *Client) Container(ctx context.Context, ref string) (*container.Config, 
 	if hc == nil {
 		hc = &container.HostConfig{}
 	}
-	return cfg, hc, nil
+	asked := input.AsRequested(*hc, dflt)
+	return cfg, &asked, nil
 }
 
 // Volume returns a named volume's driver and options; ErrNotFound when it
@@ -131,4 +139,18 @@ func (c *Client) DefaultCgroupns(ctx context.Context) (string, error) {
 		return "private", nil
 	}
 	return "host", nil
+}
+
+// defaultCgroupnsCached asks the daemon once it answers; until then no
+// default is assumed (a joined container on "host" is then judged as asking
+// for it, which denies rather than allows).
+func (c *Client) defaultCgroupnsCached(ctx context.Context) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cgroupns == "" {
+		if v, err := c.DefaultCgroupns(ctx); err == nil {
+			c.cgroupns = v
+		}
+	}
+	return c.cgroupns
 }

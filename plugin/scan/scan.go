@@ -16,6 +16,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/dockward/dockward/plugin/authz"
+	"github.com/dockward/dockward/plugin/input"
 )
 
 // LookupLabel marks the short-lived containers dockward creates to read an
@@ -83,19 +84,7 @@ func Run(ctx context.Context, src ContainerLister, d Decider, all bool) ([]Findi
 // to the daemon's default cannot be told from an explicit one: on a cgroup
 // v1 host, --cgroupns host is indistinguishable from no flag.
 func CreateRequest(name string, cfg *container.Config, hc *container.HostConfig, defaultCgroupns string) (authorization.Request, error) {
-	h := *hc
-	if string(h.CgroupnsMode) == defaultCgroupns {
-		h.CgroupnsMode = ""
-	}
-	// Inspect reports the effective masked and read-only paths: the
-	// daemon's default list unless the container was created with
-	// systempaths=unconfined, which shows as an empty list.
-	if len(h.MaskedPaths) > 0 {
-		h.MaskedPaths = nil
-	}
-	if len(h.ReadonlyPaths) > 0 {
-		h.ReadonlyPaths = nil
-	}
+	h := input.AsRequested(*hc, defaultCgroupns)
 	body, err := json.Marshal(container.CreateRequest{Config: cfg, HostConfig: &h})
 	if err != nil {
 		return authorization.Request{}, err

@@ -31,15 +31,15 @@ deny contains violation if {
 	violation := result.violation(rego.metadata.chain(), msg)
 }
 
-# --volumes-from shares the source container's mounts (B7).
+# --volumes-from shares the source container's volumes and binds (B7): the
+# source must itself be a container others may share with (lib/peer).
 deny contains violation if {
 	request.is_container_create
 	some p in object.get(input.container, "peers", [])
 	p.via == "volumes_from"
-	ps := peer.mount_problems(p.container)
+	ps := peer.problems(p.container)
 	count(ps) > 0
-	msg := sprintf("--volumes-from %s shares host paths: %s", [p.target, peer.describe(ps)])
-	violation := result.violation(rego.metadata.chain(), msg)
+	violation := result.violation(rego.metadata.chain(), sprintf("--volumes-from %s, which is not safe to share: %s", [p.target, peer.describe(ps)]))
 }
 
 # A --volumes-from the plugin could not look up is denied.

@@ -102,7 +102,17 @@ test_deny_volumes_from_container_with_host_binds if {
 		"peers": [{"via": "volumes_from", "target": "db", "container": src}],
 	})
 	r := rule.deny with input as inp
-	[v.msg | some v in r] == ["--volumes-from db shares host paths: it mounts /etc is not under an allowed host path []"]
+	[v.msg | some v in r] == ["--volumes-from db, which is not safe to share: it mounts /etc is not under an allowed host path []"]
+}
+
+test_deny_volumes_from_privileged_container if {
+	src := object.union(fixtures.container_compliant, {"privileged": true})
+	inp := fixtures.create({
+		"volumes_from": ["db"],
+		"peers": [{"via": "volumes_from", "target": "db", "container": src}],
+	})
+	r := rule.deny with input as inp
+	[v.msg | some v in r] == ["--volumes-from db, which is not safe to share: it is privileged"]
 }
 
 test_allow_volumes_from_compliant_container if {
