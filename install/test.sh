@@ -233,6 +233,7 @@ if ((RUN_E2E)); then
 		skip e2e-current "the current engine did not build"
 		FAILED=1
 	fi
+	stage install-smoke install_smoke
 fi
 
 echo
