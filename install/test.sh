@@ -196,7 +196,7 @@ go_e2e() {
 install_smoke() {
 	local d
 	d=$(mktemp -d /tmp/dw-install-XXXX) || return
-	trap 'rm -rf "$d"' RETURN
+	trap 'rm -rf "$d"; trap - RETURN' RETURN
 	mkdir -p "$d/usr/bin"
 	echo '{"log-level": "warn"}' >"$d/daemon.json"
 	local envs=(PREFIX="$d/usr" ETC="$d/etc" DOCKER_CONFIG_FILE="$d/daemon.json")
