@@ -18,6 +18,7 @@ import (
 
 	"github.com/dockward/dockward/plugin/audit"
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/internal/testutil"
 	"github.com/dockward/dockward/plugin/policy"
 )
 
@@ -319,3 +320,61 @@ func TestAuditWriteFailureStillDecides(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestReadCache: a read's decision is reused within the TTL and for the same
+// policy revision only; writes are never cached.
+func TestReadCache(t *testing.T) {
+	t.Parallel()
+	dir := testutil.CopyTree(t, minimalPolicy)
+	c, err := policy.Load(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := policy.NewEngine(c)
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	p := New(t.Context(), engine, input.Builder{Lookup: testLookup}, nil, log, Options{ReadCacheTTL: time.Hour})
+	get := authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json"}
+	if !p.AuthZReq(get).Allow {
+		t.Fatal("GET denied")
+	}
+	// A new policy that denies every request: the cached allow must not
+	// survive the revision change.
+	main := filepath.Join(dir, "authz", "main.rego")
+	if err := os.WriteFile(main, []byte(`package authz
+
+# METADATA
+# entrypoint: true
+decision := {"allow": false, "violations": [{"id": "x", "msg": "no reads"}], "dryrun": [], "exempted": []}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := policy.Load(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine.Swap(c2)
+	if p.AuthZReq(get).Allow {
+		t.Fatal("a cached allow outlived its policy revision")
+	}
+	// Within one revision, the second read is served from the cache: swap
+	// in a compiled policy object with the same revision that would deny.
+	p2 := New(t.Context(), policy.NewEngine(c), input.Builder{Lookup: testLookup}, nil, log, Options{ReadCacheTTL: time.Hour})
+	if !p2.AuthZReq(get).Allow {
+		t.Fatal("GET denied")
+	}
+	if _, ok := p2.reads.Get(func() string { k, _ := readKey(c.Revision, get); return k }()); !ok {
+		t.Fatal("the read's decision was not cached")
+	}
+	if _, ok := readKey("r", create(`{}`)); ok {
+		t.Error("a write is cacheable")
+	}
+	if _, ok := readKey("r", authorization.Request{RequestMethod: "GET", RequestURI: "/x", RequestBody: []byte("{}")}); ok {
+		t.Error("a read with a body is cacheable")
+	}
+	k1, _ := readKey("r", authorization.Request{RequestMethod: "GET", RequestURI: "/x", User: "alice"})
+	k2, _ := readKey("r", authorization.Request{RequestMethod: "GET", RequestURI: "/x", User: "bob"})
+	if k1 == k2 {
+		t.Error("users share a cache key")
+	}
+}

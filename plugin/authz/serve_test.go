@@ -18,6 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/internal/testutil"
 	"github.com/dockward/dockward/plugin/policy"
 )
 
@@ -121,11 +122,8 @@ func TestServeConcurrent(t *testing.T) {
 // none is an error.
 func TestReloadUnderLoad(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := testutil.CopyTree(t, minimalPolicy)
 	rule := filepath.Join(dir, "authz", "rules", "container", "no_privileged", "no_privileged.rego")
-	if err := copyDir(minimalPolicy, dir); err != nil {
-		t.Fatal(err)
-	}
 	orig, err := os.ReadFile(rule)
 	if err != nil {
 		t.Fatal(err)
@@ -208,21 +206,4 @@ deny contains {"id": "no_privileged", "msg": "writable", "fix": ""} if {
 	if reloads < 2 || outcomes["allow"] == 0 || outcomes["deny by the new policy"] == 0 {
 		t.Errorf("the test did not see both policies: %d reloads, %v", reloads, outcomes)
 	}
-}
-
-func copyDir(src, dst string) error {
-	return filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dockward/dockward/plugin/internal/testutil"
 )
 
 func freePort(t *testing.T) int {
@@ -30,10 +32,7 @@ func freePort(t *testing.T) int {
 func TestMetricsAndHealth(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	pol := filepath.Join(dir, "policies")
-	if err := copyTreeForTest("../policy/testdata/minimal", pol); err != nil {
-		t.Fatal(err)
-	}
+	pol := testutil.CopyTree(t, "../policy/testdata/minimal")
 	sock := filepath.Join(dir, "p.sock")
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -118,21 +117,4 @@ func TestMetricsAndHealth(t *testing.T) {
 	}
 	cancel()
 	<-done
-}
-
-func copyTreeForTest(src, dst string) error {
-	return filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
 }

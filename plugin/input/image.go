@@ -218,7 +218,9 @@ func pullRef(img, tag string) (*ImageRef, error) {
 		return nil, denyf("image reference %q cannot be parsed as Docker parses it: %v", img, err)
 	}
 	if tag != "" {
-		if dgst, err := digest.Parse(tag); err == nil {
+		// One err for both branches: the tag's own error must not hide in
+		// the if statement's scope (the fuzzer found a nil named that way).
+		if dgst, perr := digest.Parse(tag); perr == nil {
 			named, err = reference.WithDigest(reference.TrimNamed(named), dgst)
 		} else {
 			named, err = reference.WithTag(named, tag)

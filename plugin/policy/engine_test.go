@@ -11,31 +11,9 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-)
 
-// copyTree copies a policy directory into a temp dir the test can edit.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
+	"github.com/dockward/dockward/plugin/internal/testutil"
+)
 
 func write(t *testing.T, path, content string) {
 	t.Helper()
@@ -82,7 +60,7 @@ func TestLoadFailsClosed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			dir := copyTree(t, minimal)
+			dir := testutil.CopyTree(t, minimal)
 			tt.edit(t, dir)
 			c, err := Load(t.Context(), dir)
 			if tt.want == "undefined" {
@@ -134,7 +112,7 @@ func TestEval(t *testing.T) {
 // edit leaves the old policy in force, a good one replaces it.
 func TestReloadKeepsLastGood(t *testing.T) {
 	t.Parallel()
-	dir := copyTree(t, minimal)
+	dir := testutil.CopyTree(t, minimal)
 	c, err := Load(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +174,7 @@ func TestLoadRejectsBadConfig(t *testing.T) {
 		{`{"authz_config":{"exempt_users":"alice"}}`, "authz_config"},
 	}
 	for _, tt := range tests {
-		dir := copyTree(t, minimal)
+		dir := testutil.CopyTree(t, minimal)
 		write(t, filepath.Join(dir, "data.json"), tt.data)
 		if _, err := Load(t.Context(), dir); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("data %s: err = %v, want %q", tt.data, err, tt.want)

@@ -1,0 +1,33 @@
+// Package testutil holds helpers the unit tests of several packages share.
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// CopyTree copies the directory src (a policy directory, usually) into a new
+// temporary directory the test may edit, and returns its path.
+func CopyTree(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy %s: %v", src, err)
+	}
+	return dst
+}
