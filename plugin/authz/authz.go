@@ -23,7 +23,6 @@ import (
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/metrics"
 	"github.com/dockward/dockward/plugin/policy"
-	"github.com/dockward/dockward/plugin/route"
 )
 
 // Options configure the plugin.
@@ -114,15 +113,17 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		res = Result{ID: id, Decision: d, Internal: internal, Event: ev}
 	}()
 
-	// Name the route in the audit record even when the body cannot be
-	// decoded: the operator needs to see what was refused.
-	if rt, err := route.Parse(req.RequestMethod, req.RequestURI); err == nil {
-		ev.Path, ev.Endpoint = rt.Path, rt.Endpoint
-	}
+	// Route once, first: the audit record names the route even when the
+	// body cannot be decoded (the operator needs to see what was refused).
 	// One budget covers the whole decision: daemon lookups and evaluation.
 	ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
 	defer cancel()
-	in, err := p.builder.Build(ctx, req)
+	var in *input.Input
+	rt, err := input.Route(req)
+	if err == nil {
+		ev.Path, ev.Endpoint = rt.Path, rt.Endpoint
+		in, err = p.builder.BuildRouted(ctx, rt, req)
+	}
 	if err != nil {
 		var ie *input.Error
 		if !errors.As(err, &ie) {
@@ -131,7 +132,6 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		d = decision.Deny(err.Error())
 		return
 	}
-	ev.Path, ev.Endpoint = in.Request.Path, in.Route.Endpoint
 	if in.Container != nil {
 		ev.ContainerName, ev.Image = in.Container.Name, in.Container.Image
 	}

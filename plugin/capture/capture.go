@@ -48,7 +48,7 @@ var ErrNoRequest = errors.New("the docker command sent no request that changes s
 // against a capture socket and returns the first state-changing request.
 func Run(ctx context.Context, argv []string, timeout time.Duration) (*Result, error) {
 	if len(argv) == 0 {
-		return nil, errors.New("no command given: dockward check -- docker run ...")
+		return nil, errors.New("no command given (dockward check -- docker run IMAGE)")
 	}
 	dir, err := os.MkdirTemp("", "dockward-check-")
 	if err != nil {

@@ -12,15 +12,11 @@ import (
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
-	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
 	"github.com/dockward/dockward/plugin/authz"
 	"github.com/dockward/dockward/plugin/capture"
 	"github.com/dockward/dockward/plugin/config"
-	"github.com/dockward/dockward/plugin/daemon"
-	"github.com/dockward/dockward/plugin/input"
-	"github.com/dockward/dockward/plugin/policy"
 )
 
 type checkParams struct {
@@ -88,19 +84,13 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
 }
 
 func runCheck(ctx context.Context, out io.Writer, p checkParams, req authorization.Request) error {
-	c, err := policy.Load(ctx, p.policyDir)
+	l, err := newLocal(ctx, p.policyDir, p.dockerHost)
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
+		return err
 	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	docker, err := daemon.New(p.dockerHost, 5*time.Second)
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	defer docker.Close()
-	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{Lookup: docker}, nil, log, authz.Options{EvalTimeout: 30 * time.Second})
-	res := plugin.Decide(req)
+	defer l.Close()
+	c := l.policy
+	res := l.plugin.Decide(req)
 	d := res.Decision
 	if p.json {
 		if err := json.NewEncoder(out).Encode(checkJSON(res, c.Revision)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -83,6 +84,28 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+
+	// SIGHUP reloads (nothing changed on disk, so the watcher is quiet):
+	// the reload timestamp moves.
+	reloadedAt := func() string {
+		_, text := get("/metrics")
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, "dockward_policy_last_reload_timestamp_seconds ") {
+				return line
+			}
+		}
+		return ""
+	}
+	before := reloadedAt()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for reloadedAt() == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload (%s)", before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	rule := filepath.Join(pol, "authz", "rules", "container", "no_privileged", "no_privileged.rego")
 	if err := os.WriteFile(rule, []byte("package broken {"), 0o644); err != nil {

@@ -6,17 +6,11 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
-	"github.com/dockward/dockward/plugin/authz"
 	"github.com/dockward/dockward/plugin/config"
-	"github.com/dockward/dockward/plugin/daemon"
 	"github.com/dockward/dockward/plugin/decision"
-	"github.com/dockward/dockward/plugin/input"
-	"github.com/dockward/dockward/plugin/policy"
 	"github.com/dockward/dockward/plugin/scan"
 )
 
@@ -57,19 +51,13 @@ Exit status: 0 when no container breaks an enforced rule, 1 when one does,
 
 func runScan(cmd *cobra.Command, p scanParams) error {
 	ctx := cmd.Context()
-	c, err := policy.Load(ctx, p.policyDir)
+	l, err := newLocal(ctx, p.policyDir, p.dockerHost)
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
+		return err
 	}
-	docker, err := daemon.New(p.dockerHost, 10*time.Second)
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	defer docker.Close()
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{Lookup: docker}, nil, log, authz.Options{EvalTimeout: 30 * time.Second})
-	findings, err := scan.Run(ctx, docker, plugin, p.all)
+	defer l.Close()
+	c := l.policy
+	findings, err := scan.Run(ctx, l.docker, l.plugin, p.all)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}

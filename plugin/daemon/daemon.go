@@ -32,7 +32,7 @@ type Client struct {
 // each call bounded by timeout. It does not connect until the first call:
 // the plugin starts before dockerd.
 func New(host string, timeout time.Duration) (*Client, error) {
-	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(host)) // negotiates the API version itself
 	if err != nil {
 		return nil, fmt.Errorf("docker client for %s: %w", host, err)
 	}

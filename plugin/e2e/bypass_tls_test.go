@@ -107,39 +107,12 @@ func startTLSDaemon(t *testing.T, hs *harness) (*tlsDaemon, error) {
 		return d, fmt.Errorf("certificates: %w", err)
 	}
 	d.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cfg := filepath.Join(dir, "daemon.json")
-	if err := os.WriteFile(cfg, []byte("{}\n"), 0o600); err != nil {
-		return d, err
-	}
-	args := []string{
-		"-H", "unix://" + d.dockerSock, "-H", "tcp://" + d.addr,
+	if _, err := d.startDockerd("dockerd-tls", pluginName, "",
+		"-H", "tcp://"+d.addr,
 		"--tlsverify", "--tlscacert", filepath.Join(d.certs, "ca.pem"),
 		"--tlscert", filepath.Join(d.certs, "server-cert.pem"), "--tlskey", filepath.Join(d.certs, "server-key.pem"),
-		"--config-file", cfg,
-		"--data-root", filepath.Join(dir, "data"),
-		"--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "docker.pid"),
-		"--iptables=false", "--bridge=none",
-		"--authorization-plugin=" + pluginName,
-	}
-	if d.engine == "current" {
-		args = append(args, "--ip6tables=false", "--add-runtime", "r="+d.runc, "--default-runtime", "r")
-	}
-	var extraEnv []string
-	if d.binDir != "" {
-		extraEnv = append(extraEnv, "PATH="+d.binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	}
-	p, err := d.start("dockerd-tls", d.daemonLog, extraEnv, d.dockerd, args...)
-	if err != nil {
+	); err != nil {
 		return d, err
-	}
-	err = waitFor(60*time.Second, p, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return d.dockerCmd(ctx, "version").Run() == nil
-	})
-	if err != nil {
-		return d, fmt.Errorf("TLS dockerd did not come up: %w\n%s", err, tail(d.daemonLog, 30))
 	}
 	return d, d.importImage()
 }

@@ -115,36 +115,10 @@ func setup() (*harness, string, error) {
 	if os.Geteuid() != 0 {
 		return skipOrFail("e2e tests need root (they start dockerd)")
 	}
-	hs := &harness{engine: os.Getenv("DOCKWARD_E2E_ENGINE")}
-	if hs.engine == "" {
-		hs.engine = "debian"
+	hs := &harness{}
+	if skip, err := hs.selectEngine(); skip != "" || err != nil {
+		return nil, skip, err
 	}
-	switch hs.engine {
-	case "debian":
-		hs.dockerd = "/usr/sbin/dockerd"
-	case "current":
-		hs.binDir = os.Getenv("DOCKWARD_E2E_BIN")
-		if hs.binDir == "" {
-			hs.binDir = "/opt/dwtools/bin"
-		}
-		hs.dockerd = filepath.Join(hs.binDir, "dockerd")
-		hs.runc = filepath.Join(hs.binDir, "runc")
-	default:
-		return nil, "", fmt.Errorf("DOCKWARD_E2E_ENGINE=%q: want debian or current", hs.engine)
-	}
-	for _, bin := range []string{hs.dockerd, hs.runc} {
-		if bin == "" {
-			continue
-		}
-		if _, err := os.Stat(bin); err != nil {
-			return skipOrFail(fmt.Sprintf("engine %s: %s is missing (install/test.sh builds it): %v", hs.engine, bin, err))
-		}
-	}
-	cli, err := findDockerCLI()
-	if err != nil {
-		return skipOrFail(err.Error())
-	}
-	hs.cli = cli
 	if err := checkPluginSocketFree(); err != nil {
 		return nil, "", err
 	}
@@ -182,6 +156,44 @@ func setup() (*harness, string, error) {
 		return hs, "", err
 	}
 	return hs, "", nil
+}
+
+// selectEngine fills in the engine (DOCKWARD_E2E_ENGINE), its binaries and
+// the docker CLI; a missing piece is a skip reason or an error (skipOrFail).
+func (hs *harness) selectEngine() (skip string, err error) {
+	hs.engine = os.Getenv("DOCKWARD_E2E_ENGINE")
+	if hs.engine == "" {
+		hs.engine = "debian"
+	}
+	switch hs.engine {
+	case "debian":
+		hs.dockerd = "/usr/sbin/dockerd"
+	case "current":
+		hs.binDir = os.Getenv("DOCKWARD_E2E_BIN")
+		if hs.binDir == "" {
+			hs.binDir = "/opt/dwtools/bin"
+		}
+		hs.dockerd = filepath.Join(hs.binDir, "dockerd")
+		hs.runc = filepath.Join(hs.binDir, "runc")
+	default:
+		return "", fmt.Errorf("DOCKWARD_E2E_ENGINE=%q: want debian or current", hs.engine)
+	}
+	for _, bin := range []string{hs.dockerd, hs.runc} {
+		if bin == "" {
+			continue
+		}
+		if _, err := os.Stat(bin); err != nil {
+			_, skip, err := skipOrFail(fmt.Sprintf("engine %s: %s is missing (install/test.sh builds it): %v", hs.engine, bin, err))
+			return skip, err
+		}
+	}
+	cli, err := findDockerCLI()
+	if err != nil {
+		_, skip, err := skipOrFail(err.Error())
+		return skip, err
+	}
+	hs.cli = cli
+	return "", nil
 }
 
 func skipOrFail(why string) (*harness, string, error) {
@@ -337,44 +349,12 @@ func (hs *harness) startDaemon() error {
 // tryDaemon starts dockerd (with our containerd at addr, or its managed one
 // when addr is "") and waits until the CLI reaches it.
 func (hs *harness) tryDaemon(containerdAddr string) error {
-	cfg := filepath.Join(hs.dir, "daemon.json")
-	if err := os.WriteFile(cfg, []byte("{}\n"), 0o600); err != nil {
-		return err
-	}
-	args := []string{
-		"-H", "unix://" + hs.dockerSock,
-		"--config-file", cfg,
-		"--data-root", filepath.Join(hs.dir, "data"),
-		"--exec-root", filepath.Join(hs.dir, "exec"),
-		"--pidfile", filepath.Join(hs.dir, "docker.pid"),
-		"--iptables=false",
-		"--bridge=none",
-		"--authorization-plugin=" + pluginName,
-	}
-	if hs.engine == "current" {
-		args = append(args, "--ip6tables=false", "--add-runtime", "r="+hs.runc, "--default-runtime", "r")
-	}
 	hs.ctdMode = "with its managed containerd"
 	if containerdAddr != "" {
-		args = append(args, "--containerd", containerdAddr)
 		hs.ctdMode = "with our containerd at " + containerdAddr
 	}
-	var extraEnv []string
-	if hs.binDir != "" {
-		extraEnv = append(extraEnv, "PATH="+hs.binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	}
-	p, err := hs.start("dockerd", hs.daemonLog, extraEnv, hs.dockerd, args...)
-	if err != nil {
+	if _, err := hs.startDockerd("dockerd", pluginName, containerdAddr); err != nil {
 		return err
-	}
-	err = waitFor(60*time.Second, p, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return hs.dockerCmd(ctx, "version").Run() == nil
-	})
-	if err != nil {
-		p.stop(20 * time.Second)
-		return fmt.Errorf("dockerd did not come up: %w\n%s", err, tail(hs.daemonLog, 30))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -384,6 +364,53 @@ func (hs *harness) tryDaemon(containerdAddr string) error {
 	}
 	hs.versions = strings.TrimSpace(string(out))
 	return nil
+}
+
+// startDockerd starts an isolated dockerd of the harness's engine under
+// hs.dir (its own socket, data root, exec root, pid file), with authz as its
+// authorization plugin when not empty and our containerd when containerdAddr
+// is set, plus extra flags; it waits until the CLI reaches it.
+func (hs *harness) startDockerd(name, authz, containerdAddr string, extra ...string) (*proc, error) {
+	cfg := filepath.Join(hs.dir, "daemon.json")
+	if err := os.WriteFile(cfg, []byte("{}\n"), 0o600); err != nil {
+		return nil, err
+	}
+	args := append([]string{
+		"-H", "unix://" + hs.dockerSock,
+		"--config-file", cfg,
+		"--data-root", filepath.Join(hs.dir, "data"),
+		"--exec-root", filepath.Join(hs.dir, "exec"),
+		"--pidfile", filepath.Join(hs.dir, "docker.pid"),
+		"--iptables=false",
+		"--bridge=none",
+	}, extra...)
+	if authz != "" {
+		args = append(args, "--authorization-plugin="+authz)
+	}
+	if hs.engine == "current" {
+		args = append(args, "--ip6tables=false", "--add-runtime", "r="+hs.runc, "--default-runtime", "r")
+	}
+	if containerdAddr != "" {
+		args = append(args, "--containerd", containerdAddr)
+	}
+	var extraEnv []string
+	if hs.binDir != "" {
+		extraEnv = append(extraEnv, "PATH="+hs.binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
+	p, err := hs.start(name, hs.daemonLog, extraEnv, hs.dockerd, args...)
+	if err != nil {
+		return nil, err
+	}
+	err = waitFor(60*time.Second, p, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.dockerCmd(ctx, "version").Run() == nil
+	})
+	if err != nil {
+		p.stop(20 * time.Second)
+		return nil, fmt.Errorf("%s (authorization plugin %q) did not come up: %w\n%s", name, authz, err, tail(hs.daemonLog, 30))
+	}
+	return p, nil
 }
 
 func (hs *harness) resetDaemonDirs() error {

@@ -160,38 +160,10 @@ func newManaged(t *testing.T) (*managed, string, error) {
 		_, skip, err := skipOrFail("the managed plugin e2e test needs root (it starts dockerd)")
 		return nil, skip, err
 	}
-	m := &managed{harness: &harness{engine: os.Getenv("DOCKWARD_E2E_ENGINE")}}
-	if m.engine == "" {
-		m.engine = "debian"
-	}
-	switch m.engine {
-	case "debian":
-		m.dockerd = "/usr/sbin/dockerd"
-	case "current":
-		m.binDir = os.Getenv("DOCKWARD_E2E_BIN")
-		if m.binDir == "" {
-			m.binDir = "/opt/dwtools/bin"
-		}
-		m.dockerd = filepath.Join(m.binDir, "dockerd")
-		m.runc = filepath.Join(m.binDir, "runc")
-	default:
-		return nil, "", fmt.Errorf("DOCKWARD_E2E_ENGINE=%q: want debian or current", m.engine)
-	}
-	for _, bin := range []string{m.dockerd, m.runc} {
-		if bin == "" {
-			continue
-		}
-		if _, err := os.Stat(bin); err != nil {
-			_, skip, err := skipOrFail(fmt.Sprintf("engine %s: %s is missing (install/test.sh builds it): %v", m.engine, bin, err))
-			return nil, skip, err
-		}
-	}
-	cli, err := findDockerCLI()
-	if err != nil {
-		_, skip, err := skipOrFail(err.Error())
+	m := &managed{harness: &harness{}}
+	if skip, err := m.selectEngine(); skip != "" || err != nil {
 		return nil, skip, err
 	}
-	m.cli = cli
 	// A short directory of our own: the daemon's sockets live under it.
 	for i := 0; ; i++ {
 		b := make([]byte, 2)
@@ -233,46 +205,13 @@ func (m *managed) startManagedDaemon(authz string) (*proc, error) {
 }
 
 func (m *managed) tryManagedDaemon(authz string) (*proc, error) {
-	cfg := filepath.Join(m.dir, "daemon.json")
-	if err := os.WriteFile(cfg, []byte("{}\n"), 0o600); err != nil {
-		return nil, err
-	}
-	args := []string{
-		"-H", "unix://" + m.dockerSock,
-		"--config-file", cfg,
-		"--data-root", filepath.Join(m.dir, "data"),
-		"--exec-root", filepath.Join(m.dir, "exec"),
-		"--pidfile", filepath.Join(m.dir, "docker.pid"),
-		"--iptables=false",
-		"--bridge=none",
-	}
-	if authz != "" {
-		args = append(args, "--authorization-plugin="+authz)
-	}
-	if m.engine == "current" {
-		args = append(args, "--ip6tables=false", "--add-runtime", "r="+m.runc, "--default-runtime", "r")
-	}
 	m.ctdMode = "with its managed containerd"
 	if m.ctdAddr != "" {
-		args = append(args, "--containerd", m.ctdAddr)
 		m.ctdMode = "with our containerd at " + m.ctdAddr
 	}
-	var extraEnv []string
-	if m.binDir != "" {
-		extraEnv = append(extraEnv, "PATH="+m.binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	}
-	p, err := m.start("dockerd", m.daemonLog, extraEnv, m.dockerd, args...)
+	p, err := m.startDockerd("dockerd", authz, m.ctdAddr)
 	if err != nil {
 		return nil, err
-	}
-	err = waitFor(60*time.Second, p, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return m.dockerCmd(ctx, "version").Run() == nil
-	})
-	if err != nil {
-		p.stop(20 * time.Second)
-		return nil, fmt.Errorf("dockerd (authorization plugin %q) did not come up: %w\n%s", authz, err, tail(m.daemonLog, 30))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

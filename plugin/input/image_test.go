@@ -133,12 +133,7 @@ func TestImageViews(t *testing.T) {
 	noBody := func(method, uri string) authorization.Request {
 		return authorization.Request{RequestMethod: method, RequestURI: uri, RequestHeaders: map[string]string{}}
 	}
-	tests := []struct {
-		name    string
-		req     authorization.Request
-		check   func(in *Input) bool
-		wantErr string
-	}{
+	tests := []buildCase{
 		{name: "create has image_ref", req: createReq(`{"Image":"alpine:3","User":"1000"}`),
 			check: func(in *Input) bool {
 				r := in.Container.ImageRef
@@ -200,22 +195,5 @@ func TestImageViews(t *testing.T) {
 			RequestURI:     "/v1.41/images/alpine/tag?repo=x",
 			RequestHeaders: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}}, wantErr: "form-encoded body"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			in, err := Builder{Lookup: imageWorld, Resolver: mapResolver{}}.Build(t.Context(), tt.req)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !tt.check(in) {
-				t.Errorf("unexpected input: container %+v image %+v", in.Container, in.Image)
-			}
-		})
-	}
+	runBuildCases(t, Builder{Lookup: imageWorld, Resolver: mapResolver{}}, tests)
 }

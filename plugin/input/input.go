@@ -95,15 +95,30 @@ var bodyRequired = map[string]bool{
 // Build normalizes one authz request. A non-nil error means the request must
 // be denied; errors of type *Error carry a reason fit for the docker CLI.
 func (b Builder) Build(ctx context.Context, req authorization.Request) (*Input, error) {
+	rt, err := Route(req)
+	if err != nil {
+		return nil, err
+	}
+	return b.BuildRouted(ctx, rt, req)
+}
+
+// Route routes the request as the daemon will; the errors are Build's.
+func Route(req authorization.Request) (route.Route, error) {
 	if req.RequestMethod == "" || req.RequestURI == "" {
 		// go-plugins-helpers calls the plugin with a zero Request when it
 		// cannot decode what dockerd sent; that must never be an allow.
-		return nil, ErrNoRequest
+		return route.Route{}, ErrNoRequest
 	}
 	rt, err := route.Parse(req.RequestMethod, req.RequestURI)
 	if err != nil {
-		return nil, denyf("cannot route the request: %v", err)
+		return route.Route{}, denyf("cannot route the request: %v", err)
 	}
+	return rt, nil
+}
+
+// BuildRouted is Build for a request already routed with Route (the plugin
+// routes first, to name the endpoint in the audit record whatever happens).
+func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorization.Request) (*Input, error) {
 	in := &Input{
 		Version: SchemaVersion,
 		User:    User{Name: req.User, AuthnMethod: req.UserAuthNMethod},
@@ -133,6 +148,7 @@ func (b Builder) Build(ctx context.Context, req authorization.Request) (*Input, 
 			"(send it with Content-Type: application/json and a body under 1 MiB)", rt.Endpoint)
 	}
 	v := &views{b: b, ctx: ctx, rt: rt}
+	var err error
 	switch rt.Endpoint {
 	case "container.create":
 		err = v.create(in, req.RequestBody)

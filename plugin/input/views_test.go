@@ -34,19 +34,46 @@ var lookupWorld = StaticLookup{
 	Passwd:  map[string]map[string]int{"sha256:app": {"app": 1000, "toor": 0}},
 }
 
-func buildWith(t *testing.T, req authorization.Request) (*Input, error) {
+// buildCase is a request and what its input must hold, or the error it
+// must be refused with.
+type buildCase struct {
+	name    string
+	req     authorization.Request
+	check   func(in *Input) bool
+	wantErr string
+}
+
+// runBuildCases builds every case with b. Whatever the case, no Env value
+// (the fixtures use "secret") may reach the input.
+func runBuildCases(t *testing.T, b Builder, tests []buildCase) {
 	t.Helper()
-	return Builder{Lookup: lookupWorld, Resolver: mapResolver{}}.Build(t.Context(), req)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in, err := b.Build(t.Context(), tt.req)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, _ := json.MarshalIndent(in, "", " ")
+			if !tt.check(in) {
+				t.Errorf("unexpected input:\n%s", js)
+			}
+			if strings.Contains(string(js), "secret") {
+				t.Errorf("env value leaked: %s", js)
+			}
+		})
+	}
 }
 
 func TestLookups(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		req     authorization.Request
-		check   func(in *Input) bool
-		wantErr string
-	}{
+	tests := []buildCase{
 		{name: "image USER applies when none is given (B15)", req: createReq(`{"Image":"root-user"}`),
 			check: func(in *Input) bool { u := in.Container.User; return u.Source == "image" && u.Name == "root" }},
 		{name: "image without USER is root", req: createReq(`{"Image":"busybox"}`),
@@ -78,35 +105,12 @@ func TestLookups(t *testing.T) {
 		{name: "new named volume has no host path", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"Binds":["fresh:/mnt"]}}`),
 			check: func(in *Input) bool { return in.Container.Mounts[0].HostPath == "" }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			in, err := buildWith(t, tt.req)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !tt.check(in) {
-				b, _ := json.MarshalIndent(in.Container, "", " ")
-				t.Errorf("unexpected view:\n%s", b)
-			}
-		})
-	}
+	runBuildCases(t, Builder{Lookup: lookupWorld, Resolver: mapResolver{}}, tests)
 }
 
 func TestOtherDoors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		req     authorization.Request
-		check   func(in *Input) bool
-		wantErr string
-	}{
+	tests := []buildCase{
 		{name: "exec as root (B9)", req: post("/v1.41/containers/hardened/exec", `{"User":"0","Privileged":true,"Cmd":["sh"],"Env":["T=secret"]}`),
 			check: func(in *Input) bool {
 				e := in.Exec
@@ -144,26 +148,5 @@ func TestOtherDoors(t *testing.T) {
 		{name: "plugin service runs no container", req: post("/services/create", `{"Name":"p","TaskTemplate":{"PluginSpec":{"Name":"x"}}}`),
 			check: func(in *Input) bool { return in.Service.Plugin && in.Container == nil }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			in, err := buildWith(t, tt.req)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !tt.check(in) {
-				b, _ := json.MarshalIndent(in, "", " ")
-				t.Errorf("unexpected input:\n%s", b)
-			}
-			if b, _ := json.Marshal(in); strings.Contains(string(b), "secret") {
-				t.Errorf("env value leaked: %s", b)
-			}
-		})
-	}
+	runBuildCases(t, Builder{Lookup: lookupWorld, Resolver: mapResolver{}}, tests)
 }

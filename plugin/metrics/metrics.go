@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dockward/dockward/plugin/decision"
@@ -59,7 +60,7 @@ func New() *Metrics {
 		}),
 	}
 	m.reg.MustRegister(m.decisions, m.violations, m.latency, m.revision, m.reloadOK, m.reloadTime, m.auditErrors,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/loader"
@@ -37,7 +36,6 @@ type Compiled struct {
 	Dir      string
 	Revision string // sha256 over the files' names and contents
 	Rules    []string
-	LoadedAt time.Time
 	query    rego.PreparedEvalQuery
 }
 
@@ -89,7 +87,7 @@ func Load(ctx context.Context, dir string) (*Compiled, error) {
 	if !definesDecision(res.ParsedModules()) {
 		return nil, fmt.Errorf("no policy in %s defines %s (package authz, rule decision): every request would be denied", dir, Query)
 	}
-	return &Compiled{Dir: dir, Revision: revision, Rules: rules, LoadedAt: time.Now(), query: pq}, nil
+	return &Compiled{Dir: dir, Revision: revision, Rules: rules, query: pq}, nil
 }
 
 // skipNonPolicy keeps .rego and data files, dropping tests (they belong to

@@ -44,12 +44,8 @@ func TestLibraryLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rules []string
-	for _, r := range c.Rules {
-		rules = append(rules, r)
-	}
-	if !reflect.DeepEqual(rules, profileRules) {
-		t.Errorf("rules = %v\nwant    %v", rules, profileRules)
+	if !reflect.DeepEqual(c.Rules, profileRules) {
+		t.Errorf("rules = %v\nwant    %v", c.Rules, profileRules)
 	}
 }
 

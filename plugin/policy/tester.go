@@ -53,7 +53,12 @@ func RunTestsWithCoverage(ctx context.Context, dir string, coverage bool) (TestR
 		cov = cover.New()
 		runner = runner.SetCoverageQueryTracer(cov)
 	}
-	ch, err := runner.Run(ctx, modules)
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return TestReport{}, fmt.Errorf("open the test store: %w", err)
+	}
+	defer store.Abort(ctx, txn)
+	ch, err := runner.SetModules(modules).RunTests(ctx, txn)
 	if err != nil {
 		return TestReport{}, fmt.Errorf("run tests: %w", err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/dockward/dockward/plugin/authz"
-	"github.com/dockward/dockward/plugin/input"
 )
 
 // LookupLabel marks the short-lived containers dockward creates to read an
@@ -26,10 +25,10 @@ const LookupLabel = "dockward.purpose"
 // ContainerLister is what scan needs from the daemon.
 type ContainerLister interface {
 	Containers(ctx context.Context, all bool) ([]container.Summary, error)
+	// Container returns a container's configuration as its creator asked
+	// for it, daemon defaults taken out (input.AsRequested), as
+	// daemon.Client does for every lookup.
 	Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error)
-	// DefaultCgroupns is the cgroup namespace mode the daemon fills in for
-	// containers that asked for none.
-	DefaultCgroupns(ctx context.Context) (string, error)
 }
 
 // Decider decides one request (authz.Plugin.Decide).
@@ -53,10 +52,6 @@ func Run(ctx context.Context, src ContainerLister, d Decider, all bool) ([]Findi
 	if err != nil {
 		return nil, err
 	}
-	cgroupns, err := src.DefaultCgroupns(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var out []Finding
 	for _, s := range list {
 		if _, ok := s.Labels[LookupLabel]; ok {
@@ -67,7 +62,7 @@ func Run(ctx context.Context, src ContainerLister, d Decider, all bool) ([]Findi
 		if err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", name, err)
 		}
-		req, err := CreateRequest(name, cfg, hc, cgroupns)
+		req, err := CreateRequest(name, cfg, hc)
 		if err != nil {
 			return nil, fmt.Errorf("rebuild the create request of %s: %w", name, err)
 		}
@@ -78,14 +73,9 @@ func Run(ctx context.Context, src ContainerLister, d Decider, all bool) ([]Findi
 }
 
 // CreateRequest rebuilds the create request of an existing container from
-// its inspect data. Inspect reports values the daemon filled in; those that
-// are the daemon's defaults are put back to "not asked for", so the
-// container is judged on what its creator asked. A cgroup namespace equal
-// to the daemon's default cannot be told from an explicit one: on a cgroup
-// v1 host, --cgroupns host is indistinguishable from no flag.
-func CreateRequest(name string, cfg *container.Config, hc *container.HostConfig, defaultCgroupns string) (authorization.Request, error) {
-	h := input.AsRequested(*hc, defaultCgroupns)
-	body, err := json.Marshal(container.CreateRequest{Config: cfg, HostConfig: &h})
+// its configuration as its creator asked for it.
+func CreateRequest(name string, cfg *container.Config, hc *container.HostConfig) (authorization.Request, error) {
+	body, err := json.Marshal(container.CreateRequest{Config: cfg, HostConfig: hc})
 	if err != nil {
 		return authorization.Request{}, err
 	}

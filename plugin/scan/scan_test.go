@@ -22,8 +22,16 @@ func (f fakeDaemon) Containers(context.Context, bool) ([]container.Summary, erro
 	return f.list, nil
 }
 
-// A cgroup v1 daemon: every container reports cgroupns host.
-func (f fakeDaemon) DefaultCgroupns(context.Context) (string, error) { return "host", nil }
+// Container answers as daemon.Client does on a cgroup v1 daemon (every
+// container reports cgroupns host): inspect data with the defaults taken out.
+func (f fakeDaemon) Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error) {
+	cfg, hc, err := f.StaticLookup.Container(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	asked := input.AsRequested(*hc, "host")
+	return cfg, &asked, nil
+}
 
 func TestRun(t *testing.T) {
 	t.Parallel()
