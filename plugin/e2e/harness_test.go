@@ -220,19 +220,22 @@ func findDockerCLI() (string, error) {
 
 // checkPluginSocketFree fails when a live process serves the fixed plugin
 // socket, and removes a stale socket file that nobody serves.
-func checkPluginSocketFree() error {
-	if _, err := os.Lstat(pluginSocket); errors.Is(err, fs.ErrNotExist) {
+func checkPluginSocketFree() error { return checkSocketFree(pluginSocket) }
+
+// checkSocketFree is checkPluginSocketFree for any plugin socket path.
+func checkSocketFree(path string) error {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if c, err := net.DialTimeout("unix", pluginSocket, time.Second); err == nil {
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
-		return fmt.Errorf("%s is served by another process (a dockward already running?); stop it before running the e2e tests", pluginSocket)
+		return fmt.Errorf("%s is served by another process (a dockward already running?); stop it before running the e2e tests", path)
 	}
-	if boundInProcNetUnix(pluginSocket) {
-		return fmt.Errorf("%s is bound by another live process; stop it before running the e2e tests", pluginSocket)
+	if boundInProcNetUnix(path) {
+		return fmt.Errorf("%s is bound by another live process; stop it before running the e2e tests", path)
 	}
-	if err := os.Remove(pluginSocket); err != nil {
-		return fmt.Errorf("remove stale %s: %w", pluginSocket, err)
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove stale %s: %w", path, err)
 	}
 	return nil
 }

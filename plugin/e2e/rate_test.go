@@ -1,0 +1,265 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The rate test's own plugin name: its daemon asks this socket, whose
+// server the test swaps between rounds (the always-allow floor, dockward).
+const (
+	rateName   = "dwrate"
+	rateSocket = "/run/docker/plugins/dwrate.sock"
+)
+
+// rateBody is a hardened create as a client sends it: dockward allows it
+// after evaluating every container rule (and looking the image up).
+var rateBody = `{"Image":"` + testImage + `","Cmd":["true"],"User":"1000:1000",
+ "HostConfig":{"ReadonlyRootfs":true,"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges"],
+  "Memory":134217728,"NanoCpus":500000000,"PidsLimit":100}}`
+
+// TestRateThroughDockerd (issue "Performance", point 4): direct API calls
+// through a real dockerd with dockward as its authorization plugin reach at
+// least 90% of the rate the same daemon reaches with an always-allow plugin,
+// measured in the same run: rounds alternate between the two plugins on the
+// daemon's one plugin socket, and the median ratio of round pairs is
+// compared per workload. DOCKWARD_E2E_RATE_SECONDS sets a round's length.
+func TestRateThroughDockerd(t *testing.T) {
+	hs := env(t)
+	if testing.Short() {
+		t.Skip("rate measurement skipped in -short mode")
+	}
+	rounds, dur := 5, 3*time.Second
+	if v := os.Getenv("DOCKWARD_E2E_RATE_SECONDS"); v != "" {
+		var s int
+		if _, err := fmt.Sscan(v, &s); err == nil && s > 0 {
+			dur = time.Duration(s) * time.Second
+		}
+	}
+	d := startRateDaemon(t, hs)
+
+	type workload struct {
+		name string
+		op   func(c *http.Client) error
+	}
+	workloads := []workload{
+		{"create+delete", func(c *http.Client) error { return createDelete(c) }},
+		{"GET /containers/json, /version, /images/json", func(c *http.Client) error { return gets(c) }},
+	}
+	const workers = 4
+	for _, w := range workloads {
+		rates := map[string][]float64{}
+		for r := 0; r < rounds; r++ {
+			for _, which := range []string{"floor", "dockward"} {
+				d.serve(t, which)
+				rate, err := d.drive(workers, dur, w.op)
+				if err != nil {
+					t.Fatalf("%s with %s, round %d: %v\n%s", w.name, which, r+1, err, tail(d.pluginLog, 20))
+				}
+				rates[which] = append(rates[which], rate)
+				t.Logf("%-48s round %d %-8s %7.1f ops/s", w.name, r+1, which, rate)
+			}
+		}
+		// Each round pair ran back to back, so its ratio cancels the
+		// machine's drift; the median of the ratios is the result.
+		var ratios []float64
+		for i := range rates["floor"] {
+			ratios = append(ratios, rates["dockward"][i]/rates["floor"][i])
+		}
+		ratio := median(ratios)
+		t.Logf("%s: floor %.1f ops/s, dockward %.1f ops/s (medians); median ratio of round pairs %.0f%% (%d rounds of %s, %d clients)",
+			w.name, median(rates["floor"]), median(rates["dockward"]), 100*ratio, rounds, dur, workers)
+		if ratio < 0.90 {
+			t.Errorf("%s: dockward reaches %.0f%% of the always-allow rate, want >= 90%%", w.name, 100*ratio)
+		}
+	}
+}
+
+// rateDaemon is a second isolated dockerd whose authorization plugin is the
+// test's own socket.
+type rateDaemon struct {
+	*harness
+	plugin *proc // what serves rateSocket now
+	policy string
+	client *http.Client
+}
+
+func startRateDaemon(t *testing.T, hs *harness) *rateDaemon {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "dw-r-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &rateDaemon{harness: &harness{engine: hs.engine, dir: dir, dockerd: hs.dockerd, runc: hs.runc, binDir: hs.binDir,
+		cli: hs.cli, dockward: hs.dockward, dockerSock: filepath.Join(dir, "docker.sock"),
+		daemonLog: filepath.Join(dir, "dockerd.log"), pluginLog: filepath.Join(dir, "plugin.log"),
+		auditLog: filepath.Join(dir, "audit.log")}, policy: filepath.Join(dir, "policies")}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("rate daemon log:\n%s", tail(d.daemonLog, 30))
+		}
+		if err := d.teardown(); err != nil {
+			t.Errorf("rate daemon teardown: %v", err)
+		}
+		_ = os.Remove(rateSocket)
+	})
+	if err := checkSocketFree(rateSocket); err != nil {
+		t.Fatal(err)
+	}
+	src, err := policySource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := copyTree(src, d.policy); err != nil {
+		t.Fatal(err)
+	}
+	d.serve(t, "dockward") // the daemon checks the plugin as it starts
+	if _, err := d.startDockerd("dockerd-rate", rateName, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.importImage(); err != nil {
+		t.Fatal(err)
+	}
+	d.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConnsPerHost: 16,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var dl net.Dialer
+			return dl.DialContext(ctx, "unix", d.dockerSock)
+		},
+	}}
+	return d
+}
+
+// serve puts which ("floor" or "dockward") on the rate socket, replacing
+// what served it, and waits until the daemon's calls reach it.
+func (d *rateDaemon) serve(t *testing.T, which string) {
+	t.Helper()
+	if d.plugin != nil {
+		d.plugin.stop(10 * time.Second)
+		_ = os.Remove(rateSocket)
+	}
+	args := []string{"bench", "floor", "--socket", rateSocket}
+	if which == "dockward" {
+		args = []string{"serve", "--socket", rateSocket, "--policy-dir", d.policy, "--audit-log", d.auditLog,
+			"--docker-host", "unix://" + d.dockerSock}
+	}
+	p, err := d.start(which, d.pluginLog, nil, d.dockward, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.plugin = p
+	if err := waitFor(15*time.Second, p, func() bool {
+		c, err := net.DialTimeout("unix", rateSocket, time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}); err != nil {
+		t.Fatalf("%s on %s: %v\n%s", which, rateSocket, err, tail(d.pluginLog, 20))
+	}
+	if d.client != nil {
+		// Warm up: the daemon's plugin client reconnects, dockward's
+		// caches fill, exactly as in a long-running daemon.
+		for i := 0; i < 20; i++ {
+			if err := createDelete(d.client); err != nil {
+				t.Fatalf("warm-up through %s: %v", which, err)
+			}
+			if err := gets(d.client); err != nil {
+				t.Fatalf("warm-up through %s: %v", which, err)
+			}
+		}
+	}
+}
+
+// drive runs op from workers clients for dur and returns operations/s. Any
+// failed operation is an error: a refusal is never counted as speed.
+func (d *rateDaemon) drive(workers int, dur time.Duration, op func(*http.Client) error) (float64, error) {
+	var n atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(dur)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if err := op(d.client); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds(), firstErr
+}
+
+func createDelete(c *http.Client) error {
+	b, err := call(c, http.MethodPost, "/v1.41/containers/create", rateBody, http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	var created struct{ ID string }
+	if err := json.Unmarshal(b, &created); err != nil || created.ID == "" {
+		return fmt.Errorf("create answered %q", b)
+	}
+	_, err = call(c, http.MethodDelete, "/v1.41/containers/"+created.ID, "", http.StatusNoContent)
+	return err
+}
+
+func gets(c *http.Client) error {
+	for _, p := range []string{"/v1.41/containers/json?all=1", "/v1.41/version", "/v1.41/images/json"} {
+		if _, err := call(c, http.MethodGet, p, "", http.StatusOK); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func call(c *http.Client, method, path, body string, want int) ([]byte, error) {
+	req, err := http.NewRequest(method, "http://docker"+path, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		return nil, fmt.Errorf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, bytes.TrimSpace(b))
+	}
+	return b, nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
