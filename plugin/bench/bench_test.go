@@ -39,3 +39,33 @@ func TestRunCountsAndChecksAnswers(t *testing.T) {
 		t.Fatalf("wrong answers not counted: %+v", r)
 	}
 }
+
+func TestRunNStopsAtCountAndVaries(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "floor.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ServeFloor(l) }()
+	mix, err := SoakMix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := RunN(t.Context(), Target{Name: "floor", Socket: sock, Floor: true}, mix, 3, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests != 500 || r.Errors != 0 {
+		t.Fatalf("want exactly 500 answered requests, got %d (errors %d)", r.Requests, r.Errors)
+	}
+	var unique Kind
+	for _, k := range mix {
+		if k.Vary != nil {
+			unique = k
+		}
+	}
+	if unique.Vary == nil || string(unique.Vary(1)) == string(unique.Vary(2)) {
+		t.Fatal("the soak mix has no kind that varies per request")
+	}
+}

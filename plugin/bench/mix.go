@@ -8,6 +8,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 
 	"github.com/docker/go-plugins-helpers/authorization"
 )
@@ -20,6 +21,9 @@ type Kind struct {
 	Path   string // AuthZPlugin.AuthZReq or AuthZPlugin.AuthZRes
 	Body   []byte // the protocol request, encoded once
 	Allow  bool   // dockward's expected answer (the floor always allows)
+	// Vary, when set, makes the body of the seq-th request instead of
+	// Body: requests no cache has seen.
+	Vary func(seq int64) []byte
 }
 
 //go:embed create_hardened.json
@@ -57,13 +61,30 @@ func Mix() ([]Kind, error) {
 	}
 	const reqPath, resPath = "/AuthZPlugin.AuthZReq", "/AuthZPlugin.AuthZRes"
 	return []Kind{
-		{"create_hardened", 10, reqPath, req("POST", "/v1.41/containers/create?name=web", body), true},
-		{"create_denied", 5, reqPath, req("POST", "/v1.41/containers/create", denied), false},
-		{"container_list", 20, reqPath, req("GET", "/v1.41/containers/json?all=1", nil), true},
-		{"container_inspect", 15, reqPath, req("GET", "/v1.41/containers/web/json", nil), true},
-		{"ping", 15, reqPath, req("HEAD", "/_ping", nil), true},
-		{"version", 10, reqPath, req("GET", "/v1.41/version", nil), true},
-		{"exec_create", 5, reqPath, req("POST", "/v1.41/containers/web/exec", []byte(`{"User":"1000","AttachStdout":true,"Cmd":["sh"]}`)), true},
-		{"authz_res", 20, resPath, res("POST", "/v1.41/containers/create", 201), true},
+		{"create_hardened", 10, reqPath, req("POST", "/v1.41/containers/create?name=web", body), true, nil},
+		{"create_denied", 5, reqPath, req("POST", "/v1.41/containers/create", denied), false, nil},
+		{"container_list", 20, reqPath, req("GET", "/v1.41/containers/json?all=1", nil), true, nil},
+		{"container_inspect", 15, reqPath, req("GET", "/v1.41/containers/web/json", nil), true, nil},
+		{"ping", 15, reqPath, req("HEAD", "/_ping", nil), true, nil},
+		{"version", 10, reqPath, req("GET", "/v1.41/version", nil), true, nil},
+		{"exec_create", 5, reqPath, req("POST", "/v1.41/containers/web/exec", []byte(`{"User":"1000","AttachStdout":true,"Cmd":["sh"]}`)), true, nil},
+		{"authz_res", 20, resPath, res("POST", "/v1.41/containers/create", 201), true, nil},
 	}, nil
+}
+
+// SoakMix is Mix plus reads that are new every time (inspects of
+// ever-different container ids): a long run through it shows whether
+// anything grows with the requests the plugin has seen (caches, buffers).
+func SoakMix() ([]Kind, error) {
+	mix, err := Mix()
+	if err != nil {
+		return nil, err
+	}
+	unique := func(seq int64) []byte {
+		b, _ := json.Marshal(authorization.Request{RequestMethod: "GET",
+			RequestURI:     fmt.Sprintf("/v1.41/containers/%016x/json", seq),
+			RequestHeaders: map[string]string{"User-Agent": "Docker-Client/20.10.24+dfsg1 (linux)"}})
+		return b
+	}
+	return append(mix, Kind{Name: "inspect_unique", Weight: 10, Path: "/AuthZPlugin.AuthZReq", Allow: true, Vary: unique}), nil
 }

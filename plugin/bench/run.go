@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
@@ -48,6 +49,17 @@ type Round struct {
 
 // Run drives t with the mix from concurrency clients for d.
 func Run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Duration) (Round, error) {
+	return run(ctx, t, mix, concurrency, d, 0)
+}
+
+// RunN drives t with the mix from concurrency clients until n requests
+// have been answered (or ctx ends).
+func RunN(ctx context.Context, t Target, mix []Kind, concurrency int, n int64) (Round, error) {
+	return run(ctx, t, mix, concurrency, 0, n)
+}
+
+// run stops after d (when d > 0) or after n requests (when n > 0).
+func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Duration, n int64) (Round, error) {
 	client := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", t.Socket)
@@ -74,6 +86,10 @@ func Run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 	cpu0, _ := cpuTime(t.PID)
 	start := time.Now()
 	deadline := start.Add(d)
+	if d <= 0 {
+		deadline = start.Add(100 * 365 * 24 * time.Hour)
+	}
+	var issued atomic.Int64
 	type sample struct {
 		kind int
 		took time.Duration
@@ -89,9 +105,13 @@ func Run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 			defer wg.Done()
 			var local []sample
 			for i := w * 13; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+				seq := issued.Add(1)
+				if n > 0 && seq > n {
+					break
+				}
 				k := schedule[i%len(schedule)]
 				t0 := time.Now()
-				allow, err := call(client, mix[k])
+				allow, err := call(client, mix[k], seq)
 				took := time.Since(t0)
 				if err == nil && allow != (mix[k].Allow || t.Floor) {
 					err = fmt.Errorf("%s: allow=%v, want %v", mix[k].Name, allow, mix[k].Allow || t.Floor)
@@ -139,8 +159,12 @@ func Run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 	return r, nil
 }
 
-func call(c *http.Client, k Kind) (bool, error) {
-	resp, err := c.Post("http://plugin"+k.Path, "application/json", bytes.NewReader(k.Body))
+func call(c *http.Client, k Kind, seq int64) (bool, error) {
+	body := k.Body
+	if k.Vary != nil {
+		body = k.Vary(seq)
+	}
+	resp, err := c.Post("http://plugin"+k.Path, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return false, err
 	}

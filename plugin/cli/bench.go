@@ -67,7 +67,7 @@ Reports requests/s, latency percentiles per kind, CPU time per request and RSS
 		},
 	}
 	floor.Flags().String("socket", "", "unix socket to serve on")
-	cmd.AddCommand(floor)
+	cmd.AddCommand(floor, newSoak())
 	return cmd
 }
 
@@ -84,27 +84,8 @@ func runBench(cmd *cobra.Command, p benchParams) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	start := func(name string, args ...string) (*exec.Cmd, string, error) {
-		sock := filepath.Join(dir, name+".sock")
-		c := exec.Command(self, append(args, "--socket", sock)...)
-		logf, _ := os.Create(filepath.Join(dir, name+".log"))
-		c.Stdout, c.Stderr = logf, logf
-		if err := c.Start(); err != nil {
-			return nil, "", err
-		}
-		for range 100 {
-			if conn, err := net.Dial("unix", sock); err == nil {
-				conn.Close()
-				return c, sock, nil
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		_ = c.Process.Kill()
-		b, _ := os.ReadFile(filepath.Join(dir, name+".log"))
-		return nil, "", fmt.Errorf("%s did not start:\n%s", name, b)
-	}
-	dw, dwSock, err := start("dockward", "serve", "--policy-dir", p.policyDir, "--audit-log", filepath.Join(dir, "audit.log"),
-		"--docker-host", "unix://"+filepath.Join(dir, "no-daemon.sock"), "--log-level", "warn")
+	start := func(name string, args ...string) (*exec.Cmd, string, error) { return startBenchProc(self, dir, name, args...) }
+	dw, dwSock, err := start("dockward", dockwardUnderTest(dir, p.policyDir)...)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -198,4 +179,34 @@ func printBench(out io.Writer, rounds []bench.Round, p benchParams) {
 			k.P99.Round(time.Microsecond), k.Max.Round(time.Microsecond))
 	}
 	tw.Flush()
+}
+
+// startBenchProc starts self with args and --socket DIR/NAME.sock, and
+// waits until the socket answers.
+func startBenchProc(self, dir, name string, args ...string) (*exec.Cmd, string, error) {
+	sock := filepath.Join(dir, name+".sock")
+	c := exec.Command(self, append(args, "--socket", sock)...)
+	logf, _ := os.Create(filepath.Join(dir, name+".log"))
+	c.Stdout, c.Stderr = logf, logf
+	if err := c.Start(); err != nil {
+		return nil, "", err
+	}
+	for range 100 {
+		if conn, err := net.Dial("unix", sock); err == nil {
+			conn.Close()
+			return c, sock, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = c.Process.Kill()
+	b, _ := os.ReadFile(filepath.Join(dir, name+".log"))
+	return nil, "", fmt.Errorf("%s did not start:\n%s", name, b)
+}
+
+// dockwardUnderTest is how bench and soak run dockward: the given policies,
+// an audit log in dir, no daemon to look anything up in (the mixes need
+// none), warnings only.
+func dockwardUnderTest(dir, policyDir string) []string {
+	return []string{"serve", "--policy-dir", policyDir, "--audit-log", filepath.Join(dir, "audit.log"),
+		"--docker-host", "unix://" + filepath.Join(dir, "no-daemon.sock"), "--log-level", "warn"}
 }
