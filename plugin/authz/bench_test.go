@@ -3,6 +3,7 @@ package authz
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
@@ -31,10 +32,17 @@ func BenchmarkDecision(b *testing.B) {
 			RequestHeaders: fx.RequestHeaders, RequestBody: fx.RequestBody}, true},
 		{"create_denied", create(`{"Image":"busybox","HostConfig":{"Privileged":true}}`), false},
 		{"get_containers", authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json"}, true},
+		// The same read with the read cache off: what a GET costs the
+		// first time (or every time, for reads that never repeat).
+		{"get_containers_uncached", authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json"}, true},
 	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
-			h := newHarness(b, library, input.Builder{}, Options{})
+			opts := Options{}
+			if strings.HasSuffix(bc.name, "_uncached") {
+				opts.ReadCacheTTL = -1
+			}
+			h := newHarness(b, library, input.Builder{}, opts)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {

@@ -84,7 +84,9 @@ func runBench(cmd *cobra.Command, p benchParams) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	start := func(name string, args ...string) (*exec.Cmd, string, error) { return startBenchProc(self, dir, name, args...) }
+	start := func(name string, args ...string) (*exec.Cmd, string, error) {
+		return startBenchProc(self, dir, name, args...)
+	}
 	dw, dwSock, err := start("dockward", dockwardUnderTest(dir, p.policyDir)...)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}

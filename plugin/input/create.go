@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"sort"
@@ -62,13 +63,17 @@ func canonical(cr *container.CreateRequest) (any, error) {
 	return v, nil
 }
 
+// canonicalJSON is x as plain JSON values. Numbers stay json.Number, exactly
+// as encoded (134217728, never 1.34217728e+08), like every other body.
 func canonicalJSON(x any) (any, error) {
 	b, err := json.Marshal(x)
 	if err != nil {
 		return nil, err
 	}
 	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -62,3 +62,30 @@ func TestToValueMatchesJSON(t *testing.T) {
 		t.Fatalf("only %d requests converted", n)
 	}
 }
+
+// TestBodyNumbersKeepTheirJSONForm: the body is converted lazily; a number a
+// rule reads from it reads as the client wrote it (messages print it), not
+// as a float's shortest form (1.34217728e+08).
+func TestBodyNumbersKeepTheirJSONForm(t *testing.T) {
+	t.Parallel()
+	in, err := input.Builder{Lookup: input.StaticLookup{}}.Build(t.Context(), authorization.Request{
+		RequestMethod: "POST", RequestURI: "/v1.41/containers/create",
+		RequestHeaders: map[string]string{"Content-Type": "application/json"},
+		RequestBody:    []byte(`{"Image":"busybox","User":"1000","HostConfig":{"Memory":134217728,"NanoCpus":500000000}}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := toValue(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := ast.MustParseRef("x.body.HostConfig.Memory")
+	got, err := v.Find(ref[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != "134217728" {
+		t.Fatalf("body HostConfig.Memory reads %s, want 134217728", got)
+	}
+}
