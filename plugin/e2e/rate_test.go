@@ -67,12 +67,15 @@ func TestRateThroughDockerd(t *testing.T) {
 		for r := 0; r < rounds; r++ {
 			for _, which := range []string{"floor", "dockward"} {
 				d.serve(t, which)
-				rate, err := d.drive(workers, dur, w.op)
+				pcpu0, dcpu0 := procCPU(d.plugin.cmd.Process.Pid), procCPU(d.daemon.cmd.Process.Pid)
+				rate, ops, err := d.drive(workers, dur, w.op)
 				if err != nil {
 					t.Fatalf("%s with %s, round %d: %v\n%s", w.name, which, r+1, err, tail(d.pluginLog, 20))
 				}
+				pcpu, dcpu := procCPU(d.plugin.cmd.Process.Pid)-pcpu0, procCPU(d.daemon.cmd.Process.Pid)-dcpu0
 				rates[which] = append(rates[which], rate)
-				t.Logf("%-48s round %d %-8s %7.1f ops/s", w.name, r+1, which, rate)
+				t.Logf("%-48s round %d %-8s %7.1f ops/s  CPU per op: plugin %6.0f µs, dockerd %6.0f µs",
+					w.name, r+1, which, rate, perOp(pcpu, ops), perOp(dcpu, ops))
 			}
 		}
 		// Each round pair ran back to back, so its ratio cancels the
@@ -95,6 +98,7 @@ func TestRateThroughDockerd(t *testing.T) {
 type rateDaemon struct {
 	*harness
 	plugin *proc // what serves rateSocket now
+	daemon *proc
 	policy string
 	client *http.Client
 }
@@ -129,7 +133,7 @@ func startRateDaemon(t *testing.T, hs *harness) *rateDaemon {
 		t.Fatal(err)
 	}
 	d.serve(t, "dockward") // the daemon checks the plugin as it starts
-	if _, err := d.startDockerd("dockerd-rate", rateName, ""); err != nil {
+	if d.daemon, err = d.startDockerd("dockerd-rate", rateName, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.importImage(); err != nil {
@@ -187,9 +191,10 @@ func (d *rateDaemon) serve(t *testing.T, which string) {
 	}
 }
 
-// drive runs op from workers clients for dur and returns operations/s. Any
-// failed operation is an error: a refusal is never counted as speed.
-func (d *rateDaemon) drive(workers int, dur time.Duration, op func(*http.Client) error) (float64, error) {
+// drive runs op from workers clients for dur and returns operations/s and
+// operations. Any failed operation is an error: a refusal is never counted
+// as speed.
+func (d *rateDaemon) drive(workers int, dur time.Duration, op func(*http.Client) error) (float64, int64, error) {
 	var n atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -210,7 +215,28 @@ func (d *rateDaemon) drive(workers int, dur time.Duration, op func(*http.Client)
 		}()
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds(), firstErr
+	return float64(n.Load()) / time.Since(start).Seconds(), n.Load(), firstErr
+}
+
+// procCPU is a process's user+system CPU time from /proc/PID/stat.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ 100
+}
+
+func perOp(cpu time.Duration, ops int64) float64 {
+	if ops == 0 {
+		return 0
+	}
+	return float64(cpu.Microseconds()) / float64(ops)
 }
 
 func createDelete(c *http.Client) error {
