@@ -122,6 +122,10 @@ decision_logs:
 	if allow || !strings.Contains(msg, "no policy bundle activated yet from authz from "+bundles.URL+"/b.tar.gz") {
 		t.Fatalf("before any bundle: allow=%v %q, want the bundle_fallback deny", allow, msg)
 	}
+	healthz := fmt.Sprintf("http://127.0.0.1:%d/healthz", port)
+	if code := status(t, healthz); code != http.StatusServiceUnavailable {
+		t.Errorf("healthz %d before any bundle with bundle_fallback deny, want 503", code)
+	}
 
 	var b bytes.Buffer
 	if err := policy.BuildBundle(t.Context(), pol, &b, policy.BundleOptions{Revision: "v1"}); err != nil {
@@ -135,6 +139,9 @@ decision_logs:
 		return strings.Contains(get(t, metricsURL), `dockward_policy_info{revision="authz@v1/`)
 	})
 
+	if code := status(t, healthz); code != http.StatusOK {
+		t.Errorf("healthz %d with the bundle in force, want 200", code)
+	}
 	allow, msg = ask()
 	m := regexp.MustCompile(`dockward decision ([0-9a-f-]+)`).FindStringSubmatch(msg)
 	if allow || !strings.Contains(msg, "[no_privileged]") || m == nil {
@@ -209,4 +216,14 @@ func get(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+func status(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

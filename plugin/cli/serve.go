@@ -159,7 +159,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
 		}
 		host, _ := os.Hostname()
-		fl, err = fleet.New(fleet.Options{Config: oc, Log: log, Metrics: m, ID: host, Version: Version})
+		fl, err = fleet.New(fleet.Options{Config: oc, Log: log, Metrics: m, ID: host})
 		if err != nil {
 			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
 		}

@@ -179,6 +179,9 @@ func TestFleet(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(result["violations"]), "memory_limit") {
 			t.Errorf("event result lacks memory_limit: %v", result)
 		}
+		if custom, _ := ev["custom"].(map[string]any); custom["endpoint"] != "container.create" || custom["policy_source"] != "bundle" || custom["outcome"] != "deny" {
+			t.Errorf("event custom %v", ev["custom"])
+		}
 
 		// An Env value through the CLI, credentials in headers through the API.
 		const env, registryAuth, authz = "hunter2", "eyJwYXNzd29yZCI6Imh1bnRlcjMifQ==", "Bearer s3cr3t-t0ken"

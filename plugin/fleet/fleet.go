@@ -55,10 +55,9 @@ type Options struct {
 	Config  *Config
 	Log     *logrus.Logger
 	Metrics *metrics.Metrics // nil: none
-	// ID is labels.id of every decision-log event (default: the hostname);
-	// Version is labels.version.
-	ID, Version string
-	QueueSize   int // 0: DefaultQueueSize
+	// ID is labels.id of every decision-log event (default: the hostname).
+	ID        string
+	QueueSize int // 0: DefaultQueueSize
 }
 
 // Fleet is the running OPA plugin manager with its bundle and decision-log

@@ -7,6 +7,8 @@ import (
 )
 
 // The decision-log plugin's counters (v1/plugins/logs), read at scrape time.
+// The size buffer increments both dropped counters on each drop, the event
+// buffer only the first: buffer_full is their maximum, not their sum.
 const (
 	opaDroppedEvents = "decision_logs_dropped_buffer_size_limit_exceeded"
 	opaDroppedBytes  = "decision_logs_dropped_buffer_size_limit_bytes_exceeded"
@@ -18,7 +20,7 @@ const (
 
 var (
 	droppedDesc = prometheus.NewDesc("dockward_decision_log_dropped_total",
-		"Decision-log events the decision-log plugin dropped, by reason (buffer_full: the collector was unreachable longer than the buffer lasts). The local audit log still has them.",
+		"Decision-log events the decision-log plugin dropped, by reason (buffer_full: the collector was unreachable longer than the buffer lasts; counted in events for buffer_type event, in drops of whole chunks for size). The local audit log still has them.",
 		[]string{"reason"}, nil)
 	uploadsDesc = prometheus.NewDesc("dockward_decision_log_uploads_total",
 		"Decision-log chunk uploads to the collector, by result.", []string{"result"}, nil)
@@ -39,7 +41,7 @@ func (s *logStats) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (s *logStats) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, s.count(opaDroppedEvents)+s.count(opaDroppedBytes), "buffer_full")
+	ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, max(s.count(opaDroppedEvents), s.count(opaDroppedBytes)), "buffer_full")
 	ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, s.count(opaDroppedRate), "rate_limit")
 	ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, s.count(opaEncodingFail), "encoding")
 	ch <- prometheus.MustNewConstMetric(uploadsDesc, prometheus.CounterValue, s.count(opaUploaded), "ok")
