@@ -349,16 +349,20 @@ func (f *Fleet) push(d Decision) {
 			info.Bundles[name] = server.BundleInfo{Revision: rev}
 		}
 	}
-	if err := f.logs.Log(f.ctx, info); err != nil {
+	// Not f.ctx itself: the decisions still queued at shutdown are logged.
+	if err := f.logs.Log(context.WithoutCancel(f.ctx), info); err != nil {
 		f.log.WithFields(logrus.Fields{"decision_id": d.ID, "error": err.Error()}).Warn("decision not handed to the decision log (the local audit log has it)")
 	}
 }
 
-// opaLogger routes OPA's plugin logs into dockward's operational log.
+// opaLogger routes OPA's plugin logs into dockward's operational log. OPA's
+// info lines ("Logs uploaded successfully.", every few seconds) become
+// debug: dockward logs what an operator needs at info itself (a bundle put
+// in force, rejected, not activated).
 type opaLogger struct{ e *logrus.Entry }
 
 func (l *opaLogger) Debug(f string, a ...any) { l.e.Debugf(f, a...) }
-func (l *opaLogger) Info(f string, a ...any)  { l.e.Infof(f, a...) }
+func (l *opaLogger) Info(f string, a ...any)  { l.e.Debugf(f, a...) }
 func (l *opaLogger) Error(f string, a ...any) { l.e.Errorf(f, a...) }
 func (l *opaLogger) Warn(f string, a ...any)  { l.e.Warnf(f, a...) }
 
@@ -370,9 +374,7 @@ func (l *opaLogger) GetLevel() logging.Level {
 	switch l.e.Logger.GetLevel() {
 	case logrus.DebugLevel, logrus.TraceLevel:
 		return logging.Debug
-	case logrus.InfoLevel:
-		return logging.Info
-	case logrus.WarnLevel:
+	case logrus.InfoLevel, logrus.WarnLevel: // OPA's info lines are dockward's debug
 		return logging.Warn
 	default:
 		return logging.Error
