@@ -361,8 +361,8 @@ func TestDecisionLogUpload(t *testing.T) {
 
 // TestDecisionLogBounded: with the collector down, the buffer keeps at most
 // its bound (older events dropped and counted), and LogDecision never waits;
-// a full queue drops and counts too. (No upload is attempted during the
-// test: a failed upload requeues its events as one chunk.)
+// a full queue drops and counts too. (Uploads are manual, so none is tried
+// during the test: a failed upload requeues its events as one chunk.)
 func TestDecisionLogBounded(t *testing.T) {
 	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -376,7 +376,7 @@ func TestDecisionLogBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	f := startFleet(t, fmt.Sprintf(`{"services":{"c":{"url":%q}},"decision_logs":{"service":"c","reporting":{"buffer_type":"event","buffer_size_limit_events":5,"min_delay_seconds":60,"max_delay_seconds":60}}}`, down),
+	f := startFleet(t, fmt.Sprintf(`{"services":{"c":{"url":%q}},"decision_logs":{"service":"c","reporting":{"buffer_type":"event","buffer_size_limit_events":5,"trigger":"manual"}}}`, down),
 		policy.NewEngine(local), m)
 	start := time.Now()
 	for i := range 20 {
