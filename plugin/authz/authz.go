@@ -34,6 +34,10 @@ type Options struct {
 	// body) for this long, keyed by policy revision and everything the
 	// input is built from. 0 means the default (1s); negative disables.
 	ReadCacheTTL time.Duration
+	// OnDecision, if set, is told every decision after it is audited, with
+	// the input it was made on (nil when the request never became one). It
+	// runs on the request path: it must not block (the decision log queues).
+	OnDecision func(r Result, in *input.Input)
 }
 
 // Plugin implements authorization.Plugin.
@@ -93,6 +97,7 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 	}
 	var d decision.Decision
 	var internal bool // the plugin failed, as opposed to the request being refused
+	var in *input.Input
 
 	defer func() {
 		// A panic anywhere below is a deny, never a crash of the plugin
@@ -111,6 +116,9 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		p.record(ev)
 		p.opts.Metrics.Decision(ev.Endpoint, d, ev.Latency)
 		res = Result{ID: id, Decision: d, Internal: internal, Event: ev}
+		if p.opts.OnDecision != nil {
+			p.opts.OnDecision(res, in)
+		}
 	}()
 
 	// Route once, first: the audit record names the route even when the
@@ -118,7 +126,6 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 	// One budget covers the whole decision: daemon lookups and evaluation.
 	ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
 	defer cancel()
-	var in *input.Input
 	rt, err := input.Route(req)
 	if err == nil {
 		ev.Path, ev.Endpoint = rt.Path, rt.Endpoint

@@ -18,6 +18,8 @@ import (
 	"github.com/dockward/dockward/plugin/authz"
 	"github.com/dockward/dockward/plugin/config"
 	"github.com/dockward/dockward/plugin/daemon"
+	"github.com/dockward/dockward/plugin/decision"
+	"github.com/dockward/dockward/plugin/fleet"
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/metrics"
 	"github.com/dockward/dockward/plugin/policy"
@@ -40,13 +42,29 @@ runs with --authorization-plugin=dockward.
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
-read_cache_ttl), then flags. The policy directory is compiled at start
-(a policy that does not compile stops the start) and reloaded on every change
-and on SIGHUP; a change that does not compile keeps the last good policy.`,
+read_cache_ttl, opa_config, bundle_fallback), then flags. The policy directory
+is compiled at start (a policy that does not compile stops the start) and
+reloaded on every change and on SIGHUP; a change that does not compile keeps
+the last good policy.
+
+Fleets: --opa-config names a standard OPA configuration file (YAML or JSON;
+keys services, labels, keys, bundles, decision_logs, persistence_directory;
+anything else is refused). Its bundles are polled from the bundle server
+(ETags, optional signatures) and each activated bundle is compiled with the
+same checks as the policy directory; one that fails them, or a corrupt or
+badly signed download, keeps the last good policy in force. Until the first
+bundle is in force the policy directory decides (--bundle-fallback local) or
+every request is denied (--bundle-fallback deny); once one is, the directory
+is no longer reloaded (bundle wins). With decision_logs, every decision is
+also sent to the collector in OPA's decision-log format, with the redaction
+of the audit log (Env names only, no headers), through a bounded buffer: a
+collector that is down never slows a decision; the audit log keeps everything.`,
 		Example: `  dockward serve
   dockward serve --config /etc/dockward/config.yaml
   dockward serve --socket /run/docker/plugins/dockward.sock \
-      --policy-dir ./policies --audit-log /tmp/audit.log --log-level debug`,
+      --policy-dir ./policies --audit-log /tmp/audit.log --log-level debug
+  dockward serve --opa-config /etc/dockward/opa.yaml               # fleet: bundles + decision logs
+  dockward serve --opa-config /etc/dockward/opa.yaml --bundle-fallback deny`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			return p.resolve(cmd)
@@ -69,6 +87,8 @@ and on SIGHUP; a change that does not compile keeps the last good policy.`,
 	f.DurationVar(&p.cfg.LookupTimeout, "lookup-timeout", p.cfg.LookupTimeout, "time budget of one daemon lookup; a failed lookup denies")
 	f.StringVar(&p.cfg.MetricsAddr, "metrics-addr", p.cfg.MetricsAddr, "serve Prometheus /metrics and /healthz here (\":9464\" = loopback); off when empty")
 	f.DurationVar(&p.cfg.ReadCacheTTL, "read-cache-ttl", p.cfg.ReadCacheTTL, "keep decisions on reads (GET/HEAD) this long, per policy revision; 0 disables")
+	f.StringVar(&p.cfg.OPAConfig, "opa-config", p.cfg.OPAConfig, "standard OPA config file: policy bundles from a bundle server, remote decision logs (fleet mode)")
+	f.StringVar(&p.cfg.BundleFallback, "bundle-fallback", p.cfg.BundleFallback, "what decides until the first bundle is in force: local (the policy directory) or deny (every request)")
 	f.StringVar(&p.cfg.HostRoot, "host-root", p.cfg.HostRoot, "where the host's / is mounted (managed plugin: /host); bind sources are resolved under it. Empty: the local filesystem")
 	return cmd
 }
@@ -104,6 +124,8 @@ func (p *serveParams) resolve(cmd *cobra.Command) error {
 	set("metrics-addr", func() { cfg.MetricsAddr = flagCfg.MetricsAddr })
 	set("host-root", func() { cfg.HostRoot = flagCfg.HostRoot })
 	set("read-cache-ttl", func() { cfg.ReadCacheTTL = flagCfg.ReadCacheTTL })
+	set("opa-config", func() { cfg.OPAConfig = flagCfg.OPAConfig })
+	set("bundle-fallback", func() { cfg.BundleFallback = flagCfg.BundleFallback })
 	if err := cfg.Validate(); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -124,17 +146,46 @@ func serve(ctx context.Context, cfg config.Config) error {
 	level, _ := logrus.ParseLevel(cfg.LogLevel)
 	log.SetLevel(level)
 
-	// Fail closed from the first moment: without a policy that compiles
-	// there is no socket, so dockerd denies (or refuses to start).
-	compiled, err := policy.Load(ctx, cfg.PolicyDir)
-	if err != nil {
-		return fmt.Errorf("refusing to start: %w", err)
-	}
-	engine := policy.NewEngine(compiled)
 	var m *metrics.Metrics
 	if cfg.MetricsAddr != "" {
 		m = metrics.New()
-		m.Reload(compiled.Revision, nil)
+	}
+	// Fleet mode: bundles and decision logs through OPA's plugins. The
+	// config is checked before anything listens.
+	var fl *fleet.Fleet
+	if cfg.OPAConfig != "" {
+		oc, err := fleet.LoadConfig(cfg.OPAConfig)
+		if err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
+		}
+		host, _ := os.Hostname()
+		fl, err = fleet.New(fleet.Options{Config: oc, Log: log, Metrics: m, ID: host})
+		if err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
+		}
+		if cfg.BundleFallback == fleet.FallbackDeny && !fl.HasBundles() {
+			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: bundle_fallback: deny, but %s configures no bundles", cfg.OPAConfig)}
+		}
+		log.WithFields(logrus.Fields{"opa_config": cfg.OPAConfig, "bundles": fl.Sources(), "decision_logs": oc.DecisionLogs, "injected": oc.Injected}).Info("fleet mode")
+	}
+
+	// Fail closed from the first moment: without a policy that compiles
+	// there is no socket, so dockerd denies (or refuses to start). With
+	// bundle_fallback: deny, nothing is in force until the first bundle.
+	var compiled *policy.Compiled
+	if fl != nil && cfg.BundleFallback == fleet.FallbackDeny {
+		compiled = policy.Unavailable(fmt.Sprintf("no policy bundle activated yet from %s; every request is denied until one is (bundle_fallback: deny)", fl.Sources()))
+		log.WithField("bundles", fl.Sources()).Warn("no policy in force until the first bundle is activated: every request is denied (bundle_fallback: deny)")
+	} else {
+		var err error
+		if compiled, err = policy.Load(ctx, cfg.PolicyDir); err != nil {
+			return fmt.Errorf("refusing to start: %w", err)
+		}
+		m.Reload(compiled.Source, compiled.Revision, nil)
+		log.WithFields(logrus.Fields{"dir": cfg.PolicyDir, "revision": compiled.Revision, "rules": len(compiled.Rules)}).Info("policy loaded")
+	}
+	engine := policy.NewEngine(compiled)
+	if m != nil {
 		addr, err := metrics.ListenAddr(cfg.MetricsAddr)
 		if err != nil {
 			return &ExitError{Code: 2, Err: err}
@@ -150,7 +201,6 @@ func serve(ctx context.Context, cfg config.Config) error {
 		}()
 		log.WithField("addr", ml.Addr().String()).Info("serving /metrics and /healthz")
 	}
-	log.WithFields(logrus.Fields{"dir": cfg.PolicyDir, "revision": compiled.Revision, "rules": len(compiled.Rules)}).Info("policy loaded")
 
 	auditLog, err := audit.Open(audit.Options{Path: cfg.AuditLog, MaxSizeMB: cfg.AuditMaxSizeMB, MaxBackups: cfg.AuditMaxBackups, Version: Version})
 	if err != nil {
@@ -158,18 +208,23 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	defer auditLog.Close()
 
-	reloader := &policy.Reloader{Engine: engine, Dir: cfg.PolicyDir, Log: log, OnReload: func(c *policy.Compiled, err error) {
-		if c != nil {
-			m.Reload(c.Revision, err)
-		} else {
-			m.Reload("", err)
-		}
-	}}
-	go func() {
-		if err := reloader.Watch(ctx, 250*time.Millisecond); err != nil {
-			log.WithError(err).Error("cannot watch the policy directory; only SIGHUP reloads")
-		}
-	}()
+	// The policy directory is watched while it is what decides; once a
+	// bundle is in force the reloader leaves it alone (bundle wins).
+	var reloader *policy.Reloader
+	if compiled.Source == policy.SourceLocal {
+		reloader = &policy.Reloader{Engine: engine, Dir: cfg.PolicyDir, Log: log, OnReload: func(c *policy.Compiled, err error) {
+			if c != nil {
+				m.Reload(c.Source, c.Revision, err)
+			} else {
+				m.Reload("", "", err)
+			}
+		}}
+		go func() {
+			if err := reloader.Watch(ctx, 250*time.Millisecond); err != nil {
+				log.WithError(err).Error("cannot watch the policy directory; only SIGHUP reloads")
+			}
+		}()
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -179,10 +234,25 @@ func serve(ctx context.Context, cfg config.Config) error {
 			case <-ctx.Done():
 				return
 			case <-hup:
+				if reloader == nil {
+					log.Info("SIGHUP: no local policy to reload (bundle_fallback: deny; bundles are polled)")
+					continue
+				}
 				_ = reloader.Reload(ctx, "SIGHUP")
 			}
 		}
 	}()
+	if fl != nil {
+		if err := fl.Start(ctx, engine); err != nil {
+			return fmt.Errorf("refusing to start: %w", err)
+		}
+		defer func() {
+			// Upload what the decision log still buffers, within bounds.
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			fl.Stop(sctx)
+		}()
+	}
 
 	l, err := listen(cfg.Socket)
 	if err != nil {
@@ -199,9 +269,13 @@ func serve(ctx context.Context, cfg config.Config) error {
 	if cfg.HostRoot != "" {
 		builder.Resolver = input.RootedResolver{Root: cfg.HostRoot}
 	}
-	plugin := authz.New(ctx, engine, builder, auditLog, log, authz.Options{
+	opts := authz.Options{
 		EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows, Metrics: m, ReadCacheTTL: readCacheTTL(cfg.ReadCacheTTL),
-	})
+	}
+	if fl != nil {
+		opts.OnDecision = func(r authz.Result, in *input.Input) { fl.LogDecision(decisionLog(r, in, engine)) }
+	}
+	plugin := authz.New(ctx, engine, builder, auditLog, log, opts)
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "audit_log": cfg.AuditLog, "version": Version}).Info("dockward ready")
 	return authz.Serve(ctx, l, plugin)
 }
@@ -260,4 +334,55 @@ func readCacheTTL(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// decisionLog is what the collector receives for one decision: the input
+// document as the policy saw it (Env names only, no headers: the redaction
+// of the local audit log), the decision, and which policy made it.
+func decisionLog(r authz.Result, in *input.Input, engine *policy.Engine) fleet.Decision {
+	ev := r.Event
+	d := fleet.Decision{
+		ID:       r.ID,
+		Time:     time.Now(),
+		Result:   decisionResult(r),
+		Revision: ev.PolicyRevision,
+		Custom: map[string]any{
+			"endpoint":       ev.Endpoint,
+			"method":         ev.Method,
+			"path":           ev.Path,
+			"outcome":        r.Decision.Outcome(),
+			"latency_ms":     float64(ev.Latency.Microseconds()) / 1000,
+			"plugin_version": Version,
+		},
+	}
+	if in != nil {
+		d.Input = in
+	}
+	if c := engine.Current(); c != nil && c.Revision == ev.PolicyRevision {
+		d.Bundles = c.Bundles
+		d.Custom["policy_source"] = c.Source
+	}
+	return d
+}
+
+// decisionResult has the shape of data.authz.decision, plus the reason of a
+// denial made without a policy verdict.
+func decisionResult(r authz.Result) map[string]any {
+	d := r.Decision
+	list := func(vs []decision.Violation) []decision.Violation {
+		if vs == nil {
+			return []decision.Violation{}
+		}
+		return vs
+	}
+	res := map[string]any{
+		"allow":      d.Allow,
+		"violations": list(d.Violations),
+		"dryrun":     list(d.DryRun),
+		"exempted":   list(d.Exempted),
+	}
+	if d.Reason != "" {
+		res["reason"] = d.Reason
+	}
+	return res
 }

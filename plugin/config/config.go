@@ -41,6 +41,12 @@ type Config struct {
 	HostRoot string `yaml:"host_root"`
 	// ReadCacheTTL keeps decisions on reads this long (0 disables).
 	ReadCacheTTL time.Duration `yaml:"read_cache_ttl"`
+	// OPAConfig, when set, is a standard OPA configuration file: policy
+	// bundles from a bundle server and remote decision logs.
+	OPAConfig string `yaml:"opa_config"`
+	// BundleFallback is what decides until the first bundle is in force:
+	// "local" (the policy directory) or "deny" (every request is denied).
+	BundleFallback string `yaml:"bundle_fallback"`
 }
 
 // Default returns the built-in defaults.
@@ -56,6 +62,7 @@ func Default() Config {
 		DockerHost:      "unix:///var/run/docker.sock",
 		LookupTimeout:   2 * time.Second,
 		ReadCacheTTL:    time.Second,
+		BundleFallback:  "local",
 	}
 }
 
@@ -83,6 +90,15 @@ func (c Config) Validate() error {
 		if p == "" || !filepath.IsAbs(p) {
 			return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
 		}
+	}
+	if c.OPAConfig != "" && !filepath.IsAbs(c.OPAConfig) {
+		return fmt.Errorf("invalid opa_config %q: must be an absolute path", c.OPAConfig)
+	}
+	if c.BundleFallback != "local" && c.BundleFallback != "deny" {
+		return fmt.Errorf("invalid bundle_fallback %q: expected local or deny", c.BundleFallback)
+	}
+	if c.BundleFallback == "deny" && c.OPAConfig == "" {
+		return fmt.Errorf("invalid bundle_fallback %q: only meaningful with opa_config (bundles)", c.BundleFallback)
 	}
 	if c.HostRoot != "" && !filepath.IsAbs(c.HostRoot) {
 		return fmt.Errorf("invalid host_root %q: must be an absolute path", c.HostRoot)

@@ -25,6 +25,13 @@ func TestLoadFileAndValidate(t *testing.T) {
 		{name: "relative path", yaml: "audit_log: audit.log\n", wantErr: `invalid audit_log "audit.log": must be an absolute path`},
 		{name: "zero timeout", yaml: "eval_timeout: 0s\n", wantErr: "invalid eval_timeout"},
 		{name: "bad level", yaml: "log_level: loud\n", wantErr: `invalid log_level "loud"`},
+		{name: "fleet", yaml: "opa_config: /etc/dockward/opa.yaml\nbundle_fallback: deny\n",
+			check: func(c Config) bool { return c.OPAConfig == "/etc/dockward/opa.yaml" && c.BundleFallback == "deny" }},
+		{name: "fallback defaults to local", yaml: "opa_config: /etc/dockward/opa.yaml\n",
+			check: func(c Config) bool { return c.BundleFallback == "local" }},
+		{name: "bad fallback", yaml: "opa_config: /o.yaml\nbundle_fallback: allow\n", wantErr: `invalid bundle_fallback "allow": expected local or deny`},
+		{name: "deny without bundles", yaml: "bundle_fallback: deny\n", wantErr: "only meaningful with opa_config"},
+		{name: "relative opa config", yaml: "opa_config: opa.yaml\n", wantErr: `invalid opa_config "opa.yaml"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,9 @@
 // exec root, pid file and managed containerd under a temporary directory.
 // Only the plugin socket is shared with the host, because dockerd looks
 // legacy plugins up at a fixed path; the harness refuses to start when
-// another process serves it.
+// another process serves it. TestFleet runs its own dockerd and plugins
+// (plugin name dockward-fleet, socket /run/docker/plugins/dockward-fleet.sock)
+// against a bundle server and a decision-log collector on loopback.
 //
 // Environment:
 //

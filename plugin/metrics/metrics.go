@@ -1,6 +1,7 @@
 // Package metrics exposes dockward's Prometheus metrics and a health
 // endpoint on an optional listener: decisions by result and rule, decision
-// latency, the policy in force and the last reload, audit write errors.
+// latency, the policy in force (local or bundle) and the last reload, audit
+// write errors, the status of every policy bundle and of the decision log.
 package metrics
 
 import (
@@ -30,6 +31,13 @@ type Metrics struct {
 	reloadTime  prometheus.Gauge
 	auditErrors prometheus.Counter
 	policyOK    atomic.Bool
+
+	bundleRequest    *prometheus.GaugeVec
+	bundleDownload   *prometheus.GaugeVec
+	bundleActivation *prometheus.GaugeVec
+	bundleOK         *prometheus.GaugeVec
+	bundleInfo       *prometheus.GaugeVec
+	logQueueDrops    prometheus.Counter
 }
 
 // New registers dockward's metrics in a fresh registry.
@@ -47,8 +55,8 @@ func New() *Metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}),
 		revision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "dockward_policy_info", Help: "The policy in force: 1 for its revision (sha256 of the policy files).",
-		}, []string{"revision"}),
+			Name: "dockward_policy_info", Help: "The policy in force: 1 for its source (local: the policy directory; bundle) and revision (sha256 of the policy files; bundles: name@revision/sha256).",
+		}, []string{"source", "revision"}),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "dockward_policy_last_reload_success", Help: "1 if the last policy (re)load succeeded, 0 if it failed and the previous policy stayed in force.",
 		}),
@@ -59,7 +67,21 @@ func New() *Metrics {
 			Name: "dockward_audit_write_errors_total", Help: "Audit records that could not be written.",
 		}),
 	}
+	bundle := func(name, help string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"name"})
+	}
+	m.bundleRequest = bundle("dockward_bundle_last_request_timestamp_seconds", "When the bundle server was last polled for this bundle.")
+	m.bundleDownload = bundle("dockward_bundle_last_successful_download_timestamp_seconds", "When this bundle was last downloaded (a 304 Not Modified is not a download).")
+	m.bundleActivation = bundle("dockward_bundle_last_activation_timestamp_seconds", "When a revision of this bundle was last put in force (compiled by dockward).")
+	m.bundleOK = bundle("dockward_bundle_last_request_success", "1 if the last poll of this bundle ended well (activated, or not modified), 0 if it failed (download, signature, corrupt tarball or dockward's compile): the last good policy stays in force.")
+	m.bundleInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "dockward_bundle_info", Help: "1 for the manifest revision of each bundle in force.",
+	}, []string{"name", "revision"})
+	m.logQueueDrops = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dockward_decision_log_queue_dropped_total", Help: "Decisions not handed to the decision-log plugin because its queue was full (the local audit log still has them).",
+	})
 	m.reg.MustRegister(m.decisions, m.violations, m.latency, m.revision, m.reloadOK, m.reloadTime, m.auditErrors,
+		m.bundleRequest, m.bundleDownload, m.bundleActivation, m.bundleOK, m.bundleInfo, m.logQueueDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -81,8 +103,9 @@ func (m *Metrics) Decision(endpoint string, d decision.Decision, took time.Durat
 	}
 }
 
-// Reload records a policy (re)load attempt.
-func (m *Metrics) Reload(revision string, err error) {
+// Reload records a policy (re)load attempt: from the directory (source
+// "local") or from a bundle ("bundle").
+func (m *Metrics) Reload(source, revision string, err error) {
 	if m == nil {
 		return
 	}
@@ -93,9 +116,68 @@ func (m *Metrics) Reload(revision string, err error) {
 	}
 	m.reloadOK.Set(1)
 	m.revision.Reset()
-	m.revision.WithLabelValues(revision).Set(1)
+	m.revision.WithLabelValues(source, revision).Set(1)
 	m.policyOK.Store(true)
 }
+
+// BundleStatus is what the bundle plugin last reported for one bundle.
+type BundleStatus struct {
+	Name         string
+	LastRequest  time.Time
+	LastDownload time.Time
+	OK           bool // the last poll activated the bundle or found it unchanged
+}
+
+// Bundle records a poll of a bundle.
+func (m *Metrics) Bundle(s BundleStatus) {
+	if m == nil {
+		return
+	}
+	if !s.LastRequest.IsZero() {
+		m.bundleRequest.WithLabelValues(s.Name).Set(unix(s.LastRequest))
+	}
+	if !s.LastDownload.IsZero() {
+		m.bundleDownload.WithLabelValues(s.Name).Set(unix(s.LastDownload))
+	}
+	ok := 0.0
+	if s.OK {
+		ok = 1
+	}
+	m.bundleOK.WithLabelValues(s.Name).Set(ok)
+}
+
+// BundlesInForce records the bundles (name: manifest revision) whose policy
+// was just put in force.
+func (m *Metrics) BundlesInForce(bundles map[string]string) {
+	if m == nil {
+		return
+	}
+	m.bundleInfo.Reset()
+	now := time.Now()
+	for name, rev := range bundles {
+		m.bundleInfo.WithLabelValues(name, rev).Set(1)
+		m.bundleActivation.WithLabelValues(name).Set(unix(now))
+	}
+}
+
+// DecisionLogQueueDrop counts a decision the decision-log queue had no room for.
+func (m *Metrics) DecisionLogQueueDrop() {
+	if m == nil {
+		return
+	}
+	m.logQueueDrops.Inc()
+}
+
+// Register adds a collector (the decision-log plugin's counters) to the
+// registry.
+func (m *Metrics) Register(c prometheus.Collector) error {
+	if m == nil {
+		return nil
+	}
+	return m.reg.Register(c)
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // AuditError counts a lost audit record.
 func (m *Metrics) AuditError() {

@@ -31,12 +31,26 @@ const Query = "data.authz.decision"
 // RulePrefix is the package path every rule lives under.
 const RulePrefix = "data.authz.rules."
 
+// Where a compiled policy came from.
+const (
+	SourceLocal  = "local"  // the policy directory
+	SourceBundle = "bundle" // OPA bundles from a bundle server
+	SourceNone   = "none"   // nothing yet: every request is denied (Unavailable)
+)
+
 // Compiled is one loaded, compiled and prepared policy set.
 type Compiled struct {
 	Dir      string
-	Revision string // sha256 over the files' names and contents
+	Source   string // SourceLocal, SourceBundle or SourceNone
+	Revision string // sha256 over the files' names and contents (bundles: name@revision/sha256)
 	Rules    []string
-	query    rego.PreparedEvalQuery
+	// Bundles maps each bundle name to its manifest revision (SourceBundle).
+	Bundles map[string]string
+	query   rego.PreparedEvalQuery
+	// unavailable, when set, denies every request with this reason: no
+	// policy is in force yet and the operator chose not to fall back to
+	// the local one.
+	unavailable string
 }
 
 // Load reads every .rego file (tests excluded) and data file under dir,
@@ -54,40 +68,62 @@ func Load(ctx context.Context, dir string) (*Compiled, error) {
 	if len(res.Modules) == 0 {
 		return nil, fmt.Errorf("no .rego policy files in %s", dir)
 	}
-	if err := validateConfig(res.Documents); err != nil {
-		return nil, err
-	}
 	revision, err := revisionOf(dir)
 	if err != nil {
 		return nil, err
 	}
+	c, err := Compile(ctx, dir, res.ParsedModules(), res.Documents)
+	if err != nil {
+		return nil, err
+	}
+	c.Dir, c.Source, c.Revision = dir, SourceLocal, revision
+	return c, nil
+}
+
+// Compile is the one strict path every policy takes, from the directory or
+// from a bundle: data.json validation, a strict compile, the rule METADATA
+// contract and the decision entrypoint. origin names the source in errors.
+// The caller sets Source and Revision.
+func Compile(ctx context.Context, origin string, modules map[string]*ast.Module, data map[string]any) (*Compiled, error) {
+	if len(modules) == 0 {
+		return nil, fmt.Errorf("no .rego policy files in %s", origin)
+	}
+	if err := validateConfig(data); err != nil {
+		return nil, err
+	}
 	opts := []func(*rego.Rego){
 		rego.Query(Query),
-		rego.Store(inmem.NewFromObject(res.Documents)),
+		rego.Store(inmem.NewFromObject(data)),
 		rego.Strict(true),
 		rego.StrictBuiltinErrors(true), // a builtin error is an error, hence a deny
 	}
-	paths := make([]string, 0, len(res.Modules))
-	for p := range res.Modules {
+	paths := make([]string, 0, len(modules))
+	for p := range modules {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		opts = append(opts, rego.ParsedModule(res.Modules[p].Parsed))
+		opts = append(opts, rego.ParsedModule(modules[p]))
 	}
 	r := rego.New(opts...)
 	pq, err := r.PrepareForEval(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("compile policies in %s: %w", dir, err)
+		return nil, fmt.Errorf("compile policies in %s: %w", origin, err)
 	}
-	rules, err := checkRules(res.ParsedModules())
+	rules, err := checkRules(modules)
 	if err != nil {
 		return nil, err
 	}
-	if !definesDecision(res.ParsedModules()) {
-		return nil, fmt.Errorf("no policy in %s defines %s (package authz, rule decision): every request would be denied", dir, Query)
+	if !definesDecision(modules) {
+		return nil, fmt.Errorf("no policy in %s defines %s (package authz, rule decision): every request would be denied", origin, Query)
 	}
-	return &Compiled{Dir: dir, Revision: revision, Rules: rules, query: pq}, nil
+	return &Compiled{Rules: rules, query: pq}, nil
+}
+
+// Unavailable is the policy in force while there is none: it denies every
+// request with reason. It is never a fallback to allowing.
+func Unavailable(reason string) *Compiled {
+	return &Compiled{Source: SourceNone, Revision: "none", unavailable: reason}
 }
 
 // skipNonPolicy keeps .rego and data files, dropping tests (they belong to
@@ -196,6 +232,9 @@ func definesDecision(modules map[string]*ast.Module) bool {
 // Eval evaluates the decision for one input. An undefined decision or a
 // malformed one is an error; the caller denies.
 func (c *Compiled) Eval(ctx context.Context, input any) (decision.Decision, error) {
+	if c.unavailable != "" {
+		return decision.Deny(c.unavailable), nil
+	}
 	v, err := toValue(input)
 	if err != nil {
 		return decision.Decision{}, fmt.Errorf("convert input: %w", err)
@@ -232,3 +271,7 @@ func (e *Engine) Current() *Compiled { return e.current.Load() }
 
 // Swap puts c in force.
 func (e *Engine) Swap(c *Compiled) { e.current.Store(c) }
+
+// CompareAndSwap puts c in force only if old still is: a reload that raced
+// with another source (a bundle activation) does not overwrite it.
+func (e *Engine) CompareAndSwap(old, c *Compiled) bool { return e.current.CompareAndSwap(old, c) }

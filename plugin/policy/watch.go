@@ -25,23 +25,32 @@ type Reloader struct {
 }
 
 // Reload loads and swaps in the policy. On failure the running policy stays
-// in force and the error is logged loudly and returned.
+// in force and the error is logged loudly and returned. Once a bundle is in
+// force the directory is only the fallback of a fresh start: a reload leaves
+// the bundle in force (bundle wins).
 func (r *Reloader) Reload(ctx context.Context, why string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := Load(ctx, r.Dir)
 	old := r.Engine.Current()
+	if old != nil && old.Source == SourceBundle {
+		r.Log.WithFields(logrus.Fields{"trigger": why, "dir": r.Dir, "revision": old.Revision}).
+			Info("policy directory not reloaded: a policy bundle is in force and wins over the local policy")
+		return nil
+	}
+	c, err := Load(ctx, r.Dir)
 	if err != nil {
 		fields := logrus.Fields{"trigger": why, "error": err.Error()}
 		if old != nil {
 			fields["revision"] = old.Revision
 		}
 		r.Log.WithFields(fields).Error("policy reload FAILED: keeping the last good policy in force; fix the policy and save again (or send SIGHUP)")
-	} else {
-		if old == nil || old.Revision != c.Revision {
-			r.Engine.Swap(c)
-			r.Log.WithFields(logrus.Fields{"trigger": why, "revision": c.Revision, "rules": len(c.Rules)}).Info("policy reloaded")
+	} else if old == nil || old.Revision != c.Revision {
+		if !r.Engine.CompareAndSwap(old, c) {
+			// A bundle was activated while the directory compiled.
+			r.Log.WithFields(logrus.Fields{"trigger": why, "dir": r.Dir}).Info("policy directory not reloaded: a policy bundle took over meanwhile")
+			return nil
 		}
+		r.Log.WithFields(logrus.Fields{"trigger": why, "revision": c.Revision, "rules": len(c.Rules)}).Info("policy reloaded")
 	}
 	if r.OnReload != nil {
 		r.OnReload(c, err)
