@@ -1,5 +1,6 @@
 // Package policy compiles the Rego policy directory into a prepared query and
-// evaluates it. It is the only package that imports OPA. A compiled policy is
+// evaluates it. It is the only package that compiles or evaluates Rego (fleet
+// uses OPA only to fetch bundles and ship decision logs). A compiled policy is
 // immutable; reloads build a new one and swap it in atomically, so every
 // evaluation sees one whole policy, old or new.
 package policy
