@@ -165,20 +165,32 @@ func printBench(out io.Writer, rounds []bench.Round, p benchParams) {
 		fmt.Fprintf(out, "\nthroughput: dockward %.0f%% of the floor; CPU per request: %.1f× the floor\n",
 			100*median(rounds, "dockward", rps)/f, median(rounds, "dockward", cpu)/median(rounds, "floor", cpu))
 	}
-	// Latency per kind, from dockward's median-throughput round.
-	var best bench.Round
-	want := median(rounds, "dockward", rps)
-	for _, r := range rounds {
-		if r.Target == "dockward" && r.RPS == want {
-			best = r
+	// Latency per kind, from each plugin's median-throughput round.
+	pick := func(target string) bench.Round {
+		want := median(rounds, target, rps)
+		for _, r := range rounds {
+			if r.Target == target && r.RPS == want {
+				return r
+			}
 		}
+		return bench.Round{}
 	}
-	fmt.Fprintln(out, "\ndockward latency by kind (median round):")
+	dw, fl := pick("dockward"), pick("floor")
+	fmt.Fprintln(out, "\nlatency by kind (each plugin's median round); p99 ratio = dockward p99 / floor p99:")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kind\tcount\tp50\tp90\tp99\tmax\t")
-	for _, k := range best.Kinds {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", k.Name, k.Count, k.P50.Round(time.Microsecond), k.P90.Round(time.Microsecond),
-			k.P99.Round(time.Microsecond), k.Max.Round(time.Microsecond))
+	fmt.Fprintln(tw, "kind\tcount\tp50\tp90\tp99\tmax\tfloor p50\tfloor p99\tp99 ratio\t")
+	us := func(d time.Duration) string { return d.Round(time.Microsecond).String() }
+	for i, k := range dw.Kinds {
+		var f bench.KindStats
+		if i < len(fl.Kinds) {
+			f = fl.Kinds[i]
+		}
+		ratio := "-"
+		if f.P99 > 0 {
+			ratio = fmt.Sprintf("%.1f×", float64(k.P99)/float64(f.P99))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k.Name, k.Count, us(k.P50), us(k.P90), us(k.P99), us(k.Max),
+			us(f.P50), us(f.P99), ratio)
 	}
 	tw.Flush()
 }
