@@ -40,13 +40,13 @@ var rateBody = `{"Image":"` + testImage + `","Cmd":["true"],"User":"1000:1000",
 // (in ABBA order), and the median ratio of round pairs is compared per
 // workload, with each round's plugin and dockerd CPU per operation logged.
 //
-// The issue's target is 90% for both workloads. Reads meet it (about 100%)
-// and are held to it. Create+delete pairs meet it on Debian's engine (about
-// 100%) but not reliably on the current one (78-94% in our runs): there 4
-// clients saturate the 2 CPUs, so the rate follows CPU per pair, and
-// dockward's ~3 ms (two policy evaluations, cold caches) against the
-// floor's ~1 ms is 10-20% of dockerd's 11-20 ms (plugin/BENCHMARKS.md).
-// They are held to 75%, a guard against regressions, not the target.
+// The issue's target is 90% for both workloads. Reads meet it (91-109% in
+// our runs) and are held to it. Create+delete pairs do not reliably (78-100%
+// in our runs, either engine): 4 clients saturate the 2 CPUs, so the rate
+// follows CPU per pair, and dockward's ~3 ms (two policy evaluations, cold
+// caches) against the floor's ~1 ms is 10-20% of dockerd's 11-22 ms
+// (plugin/BENCHMARKS.md). They are held to 75%, a guard against
+// regressions, not the target.
 //
 // DOCKWARD_E2E_RATE_SECONDS sets a round's length, DOCKWARD_E2E_RATE_WORKERS
 // the number of clients (default 4).
@@ -55,23 +55,27 @@ func TestRateThroughDockerd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("rate measurement skipped in -short mode")
 	}
-	rounds, dur := 6, 3*time.Second
+	var roundLen time.Duration
 	if v := os.Getenv("DOCKWARD_E2E_RATE_SECONDS"); v != "" {
 		var s int
 		if _, err := fmt.Sscan(v, &s); err == nil && s > 0 {
-			dur = time.Duration(s) * time.Second
+			roundLen = time.Duration(s) * time.Second
 		}
 	}
 	d := startRateDaemon(t, hs)
 
 	type workload struct {
-		name string
-		op   func(c *http.Client) error
-		want float64 // the least ratio that passes
+		name   string
+		op     func(c *http.Client) error
+		want   float64 // the least ratio that passes
+		rounds int
+		dur    time.Duration
 	}
+	// Reads are cheap for dockerd, so the plugin's share, and the noise of
+	// a round, are larger: more, shorter rounds.
 	workloads := []workload{
-		{"create+delete", func(c *http.Client) error { return createDelete(c) }, 0.75},
-		{"GET /containers/json, /version, /images/json", func(c *http.Client) error { return gets(c) }, 0.90},
+		{"create+delete", func(c *http.Client) error { return createDelete(c) }, 0.75, 6, 3 * time.Second},
+		{"GET /containers/json, /version, /images/json", func(c *http.Client) error { return gets(c) }, 0.90, 10, 2 * time.Second},
 	}
 	workers := 4
 	if v := os.Getenv("DOCKWARD_E2E_RATE_WORKERS"); v != "" {
@@ -80,6 +84,10 @@ func TestRateThroughDockerd(t *testing.T) {
 		}
 	}
 	for _, w := range workloads {
+		rounds, dur := w.rounds, w.dur
+		if roundLen > 0 {
+			dur = roundLen
+		}
 		rates := map[string][]float64{}
 		for r := 0; r < rounds; r++ {
 			// ABBA order: the daemon slows as it ages (its per-call CPU
