@@ -45,8 +45,8 @@ var rateBody = `{"Image":"` + testImage + `","Cmd":["true"],"User":"1000:1000",
 // in our runs, either engine): 4 clients saturate the 2 CPUs, so the rate
 // follows CPU per pair, and dockward's ~3 ms (two policy evaluations, cold
 // caches) against the floor's ~1 ms is 10-20% of dockerd's 11-22 ms
-// (plugin/BENCHMARKS.md). They are held to 75%, a guard against
-// regressions, not the target.
+// (plugin/BENCHMARKS.md). They are held to 70%, a guard against
+// regressions (a lookup per create, say), not the target.
 //
 // DOCKWARD_E2E_RATE_SECONDS sets a round's length, DOCKWARD_E2E_RATE_WORKERS
 // the number of clients (default 4).
@@ -74,8 +74,8 @@ func TestRateThroughDockerd(t *testing.T) {
 	// Reads are cheap for dockerd, so the plugin's share, and the noise of
 	// a round, are larger: more, shorter rounds.
 	workloads := []workload{
-		{"create+delete", func(c *http.Client) error { return createDelete(c) }, 0.75, 6, 3 * time.Second},
-		{"GET /containers/json, /version, /images/json", func(c *http.Client) error { return gets(c) }, 0.90, 10, 2 * time.Second},
+		{"create+delete", func(c *http.Client) error { return createDelete(c) }, 0.70, 8, 3 * time.Second},
+		{"GET /containers/json, /version, /images/json", func(c *http.Client) error { return gets(c) }, 0.90, 14, 2 * time.Second},
 	}
 	workers := 4
 	if v := os.Getenv("DOCKWARD_E2E_RATE_WORKERS"); v != "" {
