@@ -10,12 +10,7 @@ import (
 
 func TestRunCountsAndChecksAnswers(t *testing.T) {
 	t.Parallel()
-	sock := filepath.Join(t.TempDir(), "floor.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = ServeFloor(l) }()
+	sock := startFloor(t)
 	mix, err := Mix()
 	if err != nil {
 		t.Fatal(err)
@@ -42,12 +37,7 @@ func TestRunCountsAndChecksAnswers(t *testing.T) {
 
 func TestRunNStopsAtCountAndVaries(t *testing.T) {
 	t.Parallel()
-	sock := filepath.Join(t.TempDir(), "floor.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = ServeFloor(l) }()
+	sock := startFloor(t)
 	mix, err := SoakMix()
 	if err != nil {
 		t.Fatal(err)
@@ -68,4 +58,17 @@ func TestRunNStopsAtCountAndVaries(t *testing.T) {
 	if unique.Vary == nil || string(unique.Vary(1)) == string(unique.Vary(2)) {
 		t.Fatal("the soak mix has no kind that varies per request")
 	}
+}
+
+// startFloor serves the always-allow plugin on a socket in a temp dir.
+func startFloor(t *testing.T) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "floor.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() { _ = ServeFloor(l) }()
+	return sock
 }

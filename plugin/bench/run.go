@@ -83,12 +83,10 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 		}
 	}
 
-	cpu0, _ := cpuTime(t.PID)
+	cpu0, _ := CPUTime(t.PID)
 	start := time.Now()
 	deadline := start.Add(d)
-	if d <= 0 {
-		deadline = start.Add(100 * 365 * 24 * time.Hour)
-	}
+	running := func() bool { return ctx.Err() == nil && (d <= 0 || time.Now().Before(deadline)) }
 	var issued atomic.Int64
 	type sample struct {
 		kind int
@@ -104,7 +102,7 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 		go func() {
 			defer wg.Done()
 			var local []sample
-			for i := w * 13; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+			for i := w * 13; running(); i++ {
 				seq := issued.Add(1)
 				if n > 0 && seq > n {
 					break
@@ -132,7 +130,7 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu1, _ := cpuTime(t.PID)
+	cpu1, _ := CPUTime(t.PID)
 
 	r := Round{Target: t.Name, Errors: errs, Elapsed: elapsed, FirstErr: firstErr}
 	per := make([][]time.Duration, len(mix))
@@ -183,8 +181,8 @@ func call(c *http.Client, k Kind, seq int64) (bool, error) {
 	return out.Allow, nil
 }
 
-// cpuTime is the process's user+system CPU time from /proc/PID/stat.
-func cpuTime(pid int) (time.Duration, error) {
+// CPUTime is the process's user+system CPU time from /proc/PID/stat.
+func CPUTime(pid int) (time.Duration, error) {
 	if pid <= 0 {
 		return 0, nil
 	}

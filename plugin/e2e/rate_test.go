@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dockward/dockward/plugin/bench"
 )
 
 // The rate test's own plugin name: its daemon asks this socket, whose
@@ -98,12 +100,15 @@ func TestRateThroughDockerd(t *testing.T) {
 			}
 			for _, which := range order {
 				d.serve(t, which)
-				pcpu0, dcpu0 := procCPU(d.plugin.cmd.Process.Pid), procCPU(d.daemon.cmd.Process.Pid)
+				pcpu0, _ := bench.CPUTime(d.plugin.cmd.Process.Pid)
+				dcpu0, _ := bench.CPUTime(d.daemon.cmd.Process.Pid)
 				rate, ops, err := d.drive(workers, dur, w.op)
 				if err != nil {
 					t.Fatalf("%s with %s, round %d: %v\n%s", w.name, which, r+1, err, tail(d.pluginLog, 20))
 				}
-				pcpu, dcpu := procCPU(d.plugin.cmd.Process.Pid)-pcpu0, procCPU(d.daemon.cmd.Process.Pid)-dcpu0
+				pcpu1, _ := bench.CPUTime(d.plugin.cmd.Process.Pid)
+				dcpu1, _ := bench.CPUTime(d.daemon.cmd.Process.Pid)
+				pcpu, dcpu := pcpu1-pcpu0, dcpu1-dcpu0
 				rates[which] = append(rates[which], rate)
 				t.Logf("%-48s round %d %-8s %7.1f ops/s  CPU per op: plugin %6.0f µs, dockerd %6.0f µs",
 					w.name, r+1, which, rate, perOp(pcpu, ops), perOp(dcpu, ops))
@@ -247,20 +252,6 @@ func (d *rateDaemon) drive(workers int, dur time.Duration, op func(*http.Client)
 	}
 	wg.Wait()
 	return float64(n.Load()) / time.Since(start).Seconds(), n.Load(), firstErr
-}
-
-// procCPU is a process's user+system CPU time from /proc/PID/stat.
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	var utime, stime int64
-	fmt.Sscan(f[11], &utime)
-	fmt.Sscan(f[12], &stime)
-	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ 100
 }
 
 func perOp(cpu time.Duration, ops int64) float64 {
