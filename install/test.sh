@@ -145,8 +145,12 @@ install_packages() {
 }
 
 # built_at BINARY MODULE VERSION: true when BINARY was built from MODULE@VERSION.
+# No early-exit reader (grep -q, head) on a pipe: under pipefail the writer's
+# SIGPIPE (exit 141) would fail the stage now and then.
 built_at() {
-	[[ -x $1 ]] && go version -m "$1" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+$2[[:space:]]+$3([[:space:]]|$)"
+	local info
+	[[ -x $1 ]] && info=$(go version -m "$1" 2>/dev/null) &&
+		grep -E "^[[:space:]]+mod[[:space:]]+$2[[:space:]]+$3([[:space:]]|$)" <<<"$info" >/dev/null
 }
 
 build_engine() {
@@ -161,14 +165,16 @@ build_engine() {
 		(cd "$gobuild" && GOBIN="$TOOLS_BIN" GOFLAGS= go install "$DOCKERD_PKG@$DOCKERD_VERSION") || return
 	fi
 	if built_at "$TOOLS_BIN/runc" "$RUNC_MODULE" "$RUNC_VERSION" &&
-		go version -m "$TOOLS_BIN/runc" | grep -q -- '-tags=seccomp'; then
+		grep -F -- '-tags=seccomp' <<<"$(go version -m "$TOOLS_BIN/runc")" >/dev/null; then
 		echo "runc $RUNC_VERSION: already built in $TOOLS_BIN"
 	else
 		echo "runc $RUNC_VERSION: building into $TOOLS_BIN (with seccomp)"
 		(cd "$gobuild" && GOBIN="$TOOLS_BIN" GOFLAGS= CGO_ENABLED=1 go install -tags seccomp "$RUNC_MODULE@$RUNC_VERSION") || return
 	fi
 	rmdir "$gobuild"
-	"$TOOLS_BIN/runc" --version | head -1
+	local v
+	v=$("$TOOLS_BIN/runc" --version) || return
+	echo "${v%%$'\n'*}"
 }
 
 go_vet() {
