@@ -8,6 +8,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,21 +62,23 @@ func (c *Client) Image(ctx context.Context, ref string) (input.ImageInfo, error)
 	return info, nil
 }
 
-// Container returns a container's configuration as its creator asked for it
-// (input.AsRequested): the defaults the daemon filled in are taken out, so a
-// joined container is judged on the same terms as a create.
-func (c *Client) Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error) {
+// Container returns a container as the daemon has it, its configuration as
+// its creator asked for it (input.AsRequested): the defaults the daemon
+// filled in are taken out, so a joined container is judged on the same
+// terms as a create.
+func (c *Client) Container(ctx context.Context, ref string) (input.ContainerInfo, error) {
 	dflt := c.defaultCgroupnsCached(ctx)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	res, err := c.c.ContainerInspect(ctx, ref, client.ContainerInspectOptions{})
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
-			return nil, nil, input.ErrNotFound
+			return input.ContainerInfo{}, input.ErrNotFound
 		}
-		return nil, nil, fmt.Errorf("inspect container %s: %w", ref, err)
+		return input.ContainerInfo{}, fmt.Errorf("inspect container %s: %w", ref, err)
 	}
-	cfg, hc := res.Container.Config, res.Container.HostConfig
+	ct := res.Container
+	cfg, hc := ct.Config, ct.HostConfig
 	if cfg == nil {
 		cfg = &container.Config{}
 	}
@@ -82,7 +86,48 @@ func (c *Client) Container(ctx context.Context, ref string) (*container.Config, 
 		hc = &container.HostConfig{}
 	}
 	asked := input.AsRequested(*hc, dflt)
-	return cfg, &asked, nil
+	info := input.ContainerInfo{ID: ct.ID, Name: strings.TrimPrefix(ct.Name, "/"), ImageID: ct.Image, Config: cfg, HostConfig: &asked}
+	if ct.NetworkSettings != nil {
+		for _, ep := range ct.NetworkSettings.Networks {
+			if ep != nil && ep.NetworkID != "" {
+				info.Networks = append(info.Networks, ep.NetworkID)
+			}
+		}
+		sort.Strings(info.Networks)
+	}
+	return info, nil
+}
+
+// Network returns a network as the daemon resolves the reference (full
+// id, name, id prefix); ErrNotFound when it resolves to none.
+func (c *Client) Network(ctx context.Context, ref string) (input.NetworkInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.NetworkInspect(ctx, ref, client.NetworkInspectOptions{})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return input.NetworkInfo{}, input.ErrNotFound
+		}
+		return input.NetworkInfo{}, fmt.Errorf("inspect network %s: %w", ref, err)
+	}
+	n := res.Network
+	return input.NetworkInfo{ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: n.Internal,
+		ConfigOnly: n.ConfigOnly, ConfigFrom: n.ConfigFrom.Network, Options: n.Options}, nil
+}
+
+// Service returns a swarm service and its previous spec (what a rollback
+// runs); ErrNotFound when the manager has no such service.
+func (c *Client) Service(ctx context.Context, ref string) (input.ServiceInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.ServiceInspect(ctx, ref, client.ServiceInspectOptions{})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return input.ServiceInfo{}, input.ErrNotFound
+		}
+		return input.ServiceInfo{}, fmt.Errorf("inspect service %s: %w", ref, err)
+	}
+	return input.ServiceInfo{ID: res.Service.ID, Spec: res.Service.Spec, PreviousSpec: res.Service.PreviousSpec}, nil
 }
 
 // Volume returns a named volume's driver and options; ErrNotFound when it

@@ -19,6 +19,8 @@
 //	DOCKWARD_E2E_ALLOW_SKIP  1: skip instead of failing when the engine is missing
 //	DOCKWARD_E2E_CLI         docker CLI to use (default /usr/bin/docker, else docker on PATH)
 //	DOCKWARD_E2E_POLICY_DIR  policies to copy (default: the repository's policies/)
+//	DOCKWARD_E2E_PLUGIN      plugin name dockward-<suffix> instead of dockward
+//	                         (its own plugin socket; for parallel checkouts)
 //	DOCKWARD_E2E_CONTAINERD  own: start containerd ourselves instead of
 //	                         letting dockerd manage it (automatic fallback too)
 //

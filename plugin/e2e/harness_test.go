@@ -23,9 +23,24 @@ import (
 	"time"
 )
 
+// pluginName is the legacy plugin the package's daemon uses, and its socket
+// (dockerd looks legacy plugins up at a fixed path). DOCKWARD_E2E_PLUGIN
+// names another (dockward-<suffix>), so that suites in several checkouts
+// can run at once; the daemon's refusals still read "authorization denied
+// by plugin dockward…".
+var (
+	pluginName   = e2ePluginName()
+	pluginSocket = "/run/docker/plugins/" + pluginName + ".sock"
+)
+
+func e2ePluginName() string {
+	if n := os.Getenv("DOCKWARD_E2E_PLUGIN"); strings.HasPrefix(n, "dockward-") {
+		return n
+	}
+	return "dockward"
+}
+
 const (
-	pluginName   = "dockward"
-	pluginSocket = "/run/docker/plugins/dockward.sock"
 	testImage    = "dockward-test:busybox"
 	deniedPrefix = "authorization denied by plugin dockward"
 	cmdTimeout   = 90 * time.Second

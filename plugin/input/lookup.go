@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/swarm"
 )
 
 // ErrNotFound is what a Lookup returns for an object the daemon does not have.
@@ -18,12 +19,49 @@ type ImageInfo struct {
 	RepoDigests []string
 }
 
+// ContainerInfo is what the daemon has of an existing container.
+type ContainerInfo struct {
+	ID   string
+	Name string
+	// ImageID is the id of the image the container was created from: the
+	// image its /etc/passwd comes from, whatever the tag points to now.
+	ImageID string
+	Config  *container.Config
+	// HostConfig is the configuration as its creator asked for it
+	// (AsRequested): the defaults the daemon filled in are taken out.
+	HostConfig *container.HostConfig
+	// Networks are the ids of the networks the container is attached to.
+	Networks []string
+}
+
+// NetworkInfo is what the daemon has of a network, resolved the way the
+// daemon resolves a network reference (full id, name, id prefix).
+type NetworkInfo struct {
+	ID         string
+	Name       string
+	Driver     string
+	Scope      string
+	Internal   bool
+	ConfigOnly bool
+	ConfigFrom string // the config-only network this one takes its options from
+	Options    map[string]string
+}
+
+// ServiceInfo is what a swarm manager has of a service.
+type ServiceInfo struct {
+	ID           string
+	Spec         swarm.ServiceSpec
+	PreviousSpec *swarm.ServiceSpec // nil when the service was never updated
+}
+
 // Lookup asks the daemon about the objects a request refers to: the facts
 // that are not in the request itself (B7, B8, B15).
 type Lookup interface {
 	Image(ctx context.Context, ref string) (ImageInfo, error)
-	Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error)
+	Container(ctx context.Context, ref string) (ContainerInfo, error)
 	Volume(ctx context.Context, name string) (driver string, options map[string]string, err error)
+	Network(ctx context.Context, ref string) (NetworkInfo, error)
+	Service(ctx context.Context, ref string) (ServiceInfo, error)
 	// ImageUserID resolves a user name in the image's /etc/passwd.
 	ImageUserID(ctx context.Context, imageID, name string) (int, error)
 }
@@ -35,11 +73,17 @@ type noLookup struct{}
 var errNoDaemon = errors.New("dockward has no daemon to ask (--docker-host)")
 
 func (noLookup) Image(context.Context, string) (ImageInfo, error) { return ImageInfo{}, errNoDaemon }
-func (noLookup) Container(context.Context, string) (*container.Config, *container.HostConfig, error) {
-	return nil, nil, errNoDaemon
+func (noLookup) Container(context.Context, string) (ContainerInfo, error) {
+	return ContainerInfo{}, errNoDaemon
 }
 func (noLookup) Volume(context.Context, string) (string, map[string]string, error) {
 	return "", nil, errNoDaemon
+}
+func (noLookup) Network(context.Context, string) (NetworkInfo, error) {
+	return NetworkInfo{}, errNoDaemon
+}
+func (noLookup) Service(context.Context, string) (ServiceInfo, error) {
+	return ServiceInfo{}, errNoDaemon
 }
 func (noLookup) ImageUserID(context.Context, string, string) (int, error) { return 0, errNoDaemon }
 
@@ -49,7 +93,9 @@ type StaticLookup struct {
 	Images     map[string]ImageInfo
 	Containers map[string]container.CreateRequest
 	Volumes    map[string]map[string]string // name -> local driver options
-	Passwd     map[string]map[string]int    // image id -> user name -> uid
+	Networks   map[string]NetworkInfo       // any reference the daemon would resolve -> network
+	Services   map[string]ServiceInfo
+	Passwd     map[string]map[string]int // image id -> user name -> uid
 }
 
 // Image implements Lookup.
@@ -60,11 +106,12 @@ func (s StaticLookup) Image(_ context.Context, ref string) (ImageInfo, error) {
 	return ImageInfo{}, ErrNotFound
 }
 
-// Container implements Lookup.
-func (s StaticLookup) Container(_ context.Context, ref string) (*container.Config, *container.HostConfig, error) {
+// Container implements Lookup. The image id is the Images entry of the
+// container's image, if there is one.
+func (s StaticLookup) Container(_ context.Context, ref string) (ContainerInfo, error) {
 	c, ok := s.Containers[ref]
 	if !ok {
-		return nil, nil, ErrNotFound
+		return ContainerInfo{}, ErrNotFound
 	}
 	cfg, hc := c.Config, c.HostConfig
 	if cfg == nil {
@@ -73,7 +120,11 @@ func (s StaticLookup) Container(_ context.Context, ref string) (*container.Confi
 	if hc == nil {
 		hc = &container.HostConfig{}
 	}
-	return cfg, hc, nil
+	info := ContainerInfo{ID: ref, Name: ref, Config: cfg, HostConfig: hc}
+	if img, ok := s.Images[cfg.Image]; ok {
+		info.ImageID = img.ID
+	}
+	return info, nil
 }
 
 // Volume implements Lookup.
@@ -82,6 +133,22 @@ func (s StaticLookup) Volume(_ context.Context, name string) (string, map[string
 		return "local", opts, nil
 	}
 	return "", nil, ErrNotFound
+}
+
+// Network implements Lookup.
+func (s StaticLookup) Network(_ context.Context, ref string) (NetworkInfo, error) {
+	if n, ok := s.Networks[ref]; ok {
+		return n, nil
+	}
+	return NetworkInfo{}, ErrNotFound
+}
+
+// Service implements Lookup.
+func (s StaticLookup) Service(_ context.Context, ref string) (ServiceInfo, error) {
+	if sv, ok := s.Services[ref]; ok {
+		return sv, nil
+	}
+	return ServiceInfo{}, ErrNotFound
 }
 
 // ImageUserID implements Lookup.

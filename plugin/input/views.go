@@ -110,14 +110,14 @@ func (v *views) lookupPeers(c *Container) error {
 }
 
 func (v *views) addPeer(c *Container, via, target string) error {
-	cfg, hc, err := v.lookup().Container(v.ctx, target)
+	info, err := v.lookup().Container(v.ctx, target)
 	if errors.Is(err, ErrNotFound) {
 		return denyf("%s joins container %q, which does not exist", via, target)
 	}
 	if err != nil {
 		return denyf("cannot look up container %q (joined by %s): %v", target, via, err)
 	}
-	peer, err := v.containerView(cfg, hc, target, false)
+	peer, err := v.containerView(info.Config, info.HostConfig, target, false)
 	if err != nil {
 		return err
 	}
@@ -179,11 +179,11 @@ func (v *views) exec(in *Input, raw []byte) error {
 	if req.User == "" {
 		// The exec runs as the container's user (B9: docker exec without
 		// -u into a container created before the plugin, or exempted).
-		cfg, _, err := v.lookup().Container(v.ctx, v.rt.ID)
+		info, err := v.lookup().Container(v.ctx, v.rt.ID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return denyf("cannot look up container %q for its user: %v", v.rt.ID, err)
 		}
-		if cfg != nil {
+		if cfg := info.Config; cfg != nil {
 			e.User = parseUser(cfg.User)
 			e.User.Source = "container"
 			if cfg.User == "" || e.User.UID == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/dockward/dockward/plugin/authz"
+	"github.com/dockward/dockward/plugin/input"
 )
 
 // LookupLabel marks the short-lived containers dockward creates to read an
@@ -28,7 +29,7 @@ type ContainerLister interface {
 	// Container returns a container's configuration as its creator asked
 	// for it, daemon defaults taken out (input.AsRequested), as
 	// daemon.Client does for every lookup.
-	Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error)
+	Container(ctx context.Context, ref string) (input.ContainerInfo, error)
 }
 
 // Decider decides one request (authz.Plugin.Decide).
@@ -58,10 +59,11 @@ func Run(ctx context.Context, src ContainerLister, d Decider, all bool) ([]Findi
 			continue
 		}
 		name := strings.TrimPrefix(firstOr(s.Names, s.ID), "/")
-		cfg, hc, err := src.Container(ctx, s.ID)
+		info, err := src.Container(ctx, s.ID)
 		if err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", name, err)
 		}
+		cfg, hc := info.Config, info.HostConfig
 		req, err := CreateRequest(name, cfg, hc)
 		if err != nil {
 			return nil, fmt.Errorf("rebuild the create request of %s: %w", name, err)

@@ -24,13 +24,14 @@ func (f fakeDaemon) Containers(context.Context, bool) ([]container.Summary, erro
 
 // Container answers as daemon.Client does on a cgroup v1 daemon (every
 // container reports cgroupns host): inspect data with the defaults taken out.
-func (f fakeDaemon) Container(ctx context.Context, ref string) (*container.Config, *container.HostConfig, error) {
-	cfg, hc, err := f.StaticLookup.Container(ctx, ref)
+func (f fakeDaemon) Container(ctx context.Context, ref string) (input.ContainerInfo, error) {
+	info, err := f.StaticLookup.Container(ctx, ref)
 	if err != nil {
-		return nil, nil, err
+		return info, err
 	}
-	asked := input.AsRequested(*hc, "host")
-	return cfg, &asked, nil
+	asked := input.AsRequested(*info.HostConfig, "host")
+	info.HostConfig = &asked
+	return info, nil
 }
 
 func TestRun(t *testing.T) {
