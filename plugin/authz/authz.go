@@ -170,6 +170,23 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 	if err != nil {
 		p.log.WithFields(logrus.Fields{"decision_id": id, "error": err.Error()}).Error("policy evaluation failed; request denied")
 		d, internal = decision.Deny("policy evaluation failed: "+err.Error()), true
+		return
+	}
+	if len(in.Unknown) > 0 {
+		// A failed lookup is the plugin's failure, not the request's: it
+		// is answered as Err, with every violation the other rules found
+		// (request_lookup_failed names the facts). Rego decides, but an
+		// edited policy without that guard still never turns an
+		// unestablished fact into an allow.
+		internal = true
+		if d.Allow {
+			facts := make([]string, len(in.Unknown))
+			for i, u := range in.Unknown {
+				facts[i] = u.Fact + " (" + u.Reason + ")"
+			}
+			d = decision.Deny("facts the decision needs could not be looked up on the daemon: " + strings.Join(facts, "; "))
+		}
+		p.log.WithFields(logrus.Fields{"decision_id": id, "unknown": len(in.Unknown)}).Warn("daemon lookup failed; request denied")
 	}
 	return
 }

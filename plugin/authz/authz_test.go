@@ -2,6 +2,7 @@ package authz
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -96,6 +97,13 @@ func create(body string) authorization.Request {
 		RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: []byte(body)}
 }
 
+// brokenDaemon fails every lookup, as a daemon that does not answer does.
+type brokenDaemon struct{ input.StaticLookup }
+
+func (brokenDaemon) Image(context.Context, string) (input.ImageInfo, error) {
+	return input.ImageInfo{}, errors.New("daemon unreachable")
+}
+
 type panicResolver struct{}
 
 func (panicResolver) Resolve(string) (string, error) { panic("resolver exploded") }
@@ -120,6 +128,16 @@ func TestFailClosed(t *testing.T) {
 			req: create(`{"Image":"slow"}`), wantErr: "policy evaluation failed"},
 		{name: "panic", dir: minimalPolicy, builder: input.Builder{Resolver: panicResolver{}},
 			req: create(`{"Image":"b","HostConfig":{"Binds":["/etc:/x"]}}`), wantErr: "panic: resolver exploded"},
+		// A failed lookup is the plugin's failure (Err) and still lists
+		// every violation; without the guard rule (minimal policy) Go
+		// denies it anyway.
+		{name: "failed lookup, shipped policy", dir: library, builder: input.Builder{Lookup: brokenDaemon{}},
+			req: create(`{"Image":"busybox","HostConfig":{"Privileged":true}}`),
+			wantErr: "[request_lookup_failed] the user of image busybox could not be looked up on the daemon: daemon unreachable"},
+		{name: "failed lookup lists the other violations", dir: library, builder: input.Builder{Lookup: brokenDaemon{}},
+			req: create(`{"Image":"busybox","HostConfig":{"Privileged":true}}`), wantErr: "[no_privileged]"},
+		{name: "failed lookup, policy without the guard", dir: minimalPolicy, builder: input.Builder{Lookup: brokenDaemon{}},
+			req: create(`{"Image":"busybox","HostConfig":{"ReadonlyRootfs":true}}`), wantErr: "could not be looked up on the daemon: the user of image busybox (daemon unreachable)"},
 		{name: "policy verdict", dir: minimalPolicy, req: create(`{"Image":"b","HostConfig":{"Privileged":true}}`),
 			wantMsg: "[no_privileged] container is privileged — fix: remove --privileged"},
 	}

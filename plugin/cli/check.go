@@ -100,8 +100,11 @@ func runCheck(ctx context.Context, out io.Writer, p checkParams, req authorizati
 		printCheck(out, res, c.Revision)
 	}
 	switch {
-	case res.Internal:
+	case res.Internal && d.Reason != "":
 		return &ExitError{Code: 2, Err: errors.New(d.Reason)}
+	case res.Internal:
+		// A failed daemon lookup: the violations are printed above.
+		return &ExitError{Code: 2, Err: errors.New("dockward could not establish every fact the decision needs (see request_lookup_failed above)")}
 	case !d.Allow:
 		return &ExitError{Code: 1, Err: errors.New("the policy would deny this request"), Silent: true}
 	}

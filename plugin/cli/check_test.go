@@ -37,7 +37,12 @@ func TestCheckWithRealCLI(t *testing.T) {
 			[]string{"DENIED: container.create (image busybox)", "[no_privileged] container is privileged — fix: remove --privileged"}},
 		{"allowed", []string{docker, "create", "--user", "1000", "--read-only", "busybox"}, 0, []string{"ALLOWED: container.create"}},
 		{"global -H is replaced", []string{docker, "-H", "unix:///nonexistent.sock", "run", "-u", "1", "--privileged", "alpine"}, 1, []string{"(image alpine)"}},
-		{"a lookup the daemon cannot answer denies", []string{docker, "run", "busybox"}, 1, []string{"cannot look up the user of image"}},
+		// A failed lookup is a plugin failure (exit 2) that still lists
+		// every rule to fix, not only the lookup (issue 11, point 16).
+		{"a lookup the daemon cannot answer is a failure that lists every violation", []string{docker, "run", "--privileged", "busybox", "true"}, 2,
+			[]string{"[request_lookup_failed] the user of image busybox could not be looked up on the daemon", "[no_privileged]", "[read_only_rootfs]", "[non_root_user]"}},
+		{"a policy without the lookup guard still denies it", []string{docker, "run", "--read-only", "busybox"}, 2,
+			[]string{"facts the decision needs could not be looked up on the daemon: the user of image busybox"}},
 		{"docker exec as root", []string{docker, "exec", "-u", "0", "web", "sh"}, 1, []string{"DENIED: container.exec", "[exec_non_root_user]"}},
 		{"docker service create", []string{docker, "service", "create", "--user", "1000", "--read-only", "busybox"}, 1,
 			[]string{"DENIED: service.create", "[memory_limit] no memory limit is set — fix: add --limit-memory 512m to docker service create"}},
@@ -48,7 +53,7 @@ func TestCheckWithRealCLI(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := minimalPolicy
-			if tt.args[1] == "exec" || tt.args[1] == "service" {
+			if tt.args[1] == "exec" || tt.args[1] == "service" || strings.Contains(tt.name, "lists every violation") {
 				dir = "../../policies" // the minimal policy has no exec or service rules
 			}
 			args := append([]string{"check", "--policy-dir", dir, "--docker-host", "unix:///nonexistent/docker.sock", "--"}, tt.args...)

@@ -39,6 +39,17 @@ type Input struct {
 	Update    *Update    `json:"update,omitempty"`    // container.update
 	Volume    *Volume    `json:"volume,omitempty"`    // volume.create
 	Image     *Image     `json:"image,omitempty"`     // image.create, image.tag, image.load
+	// Unknown lists the facts the plugin could not establish because a
+	// daemon lookup failed. The request is still evaluated, so that every
+	// other rule speaks, and request_lookup_failed denies it; the plugin
+	// answers with Err (a plugin failure), never an allow.
+	Unknown []Unknown `json:"unknown"`
+}
+
+// Unknown is one fact a failed daemon lookup left unestablished.
+type Unknown struct {
+	Fact   string `json:"fact"`   // what could not be learned, e.g. "the user of image busybox"
+	Reason string `json:"reason"` // the lookup's error
 }
 
 // User is who the daemon says is calling (a TLS client CN, or empty).
@@ -148,6 +159,7 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 			"(send it with Content-Type: application/json and a body under 1 MiB)", rt.Endpoint)
 	}
 	v := &views{b: b, ctx: ctx, rt: rt}
+	defer func() { in.Unknown = append([]Unknown{}, v.unknowns...) }()
 	var err error
 	switch rt.Endpoint {
 	case "container.create":

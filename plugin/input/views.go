@@ -3,6 +3,7 @@ package input
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,15 @@ type views struct {
 	b   Builder
 	ctx context.Context
 	rt  route.Route
+	// unknowns are the facts failed lookups left open (Input.Unknown).
+	unknowns []Unknown
+}
+
+// unknown records that a lookup failed: the fact stays unestablished in
+// the view (in the direction that denies) and the decision becomes a plugin
+// failure listing every violation, not only this one.
+func (v *views) unknown(fact string, err error) {
+	v.unknowns = append(v.unknowns, Unknown{Fact: fact, Reason: err.Error()})
 }
 
 func (v *views) lookup() Lookup {
@@ -55,7 +65,10 @@ func (v *views) lookupUser(c *Container) error {
 		return denyf("image %q is not on this host, so its user cannot be checked: pull it first (docker pull %s) or give a numeric --user", c.Image, c.Image)
 	}
 	if err != nil {
-		return denyf("cannot look up the user of image %q: %v", c.Image, err)
+		// The user stays as requested: "" or an unresolved name, which
+		// non_root_user denies as unverifiable.
+		v.unknown(fmt.Sprintf("the user of image %s", c.Image), err)
+		return nil
 	}
 	if c.User.Raw == "" {
 		u := parseUser(img.User)
@@ -77,7 +90,8 @@ func (v *views) resolveName(u *ContainerUser, imageID string) error {
 		return nil
 	}
 	if err != nil {
-		return denyf("cannot resolve user %q in image %s: %v", u.Name, imageID, err)
+		v.unknown(fmt.Sprintf("the uid of user %q in image %s", u.Name, imageID), err)
+		return nil
 	}
 	u.UID = &uid
 	u.Resolved = true

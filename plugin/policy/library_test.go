@@ -17,7 +17,7 @@ var profileRules = []string{
 	"loopback_ports", "memory_limit", "no_buildkit_session",
 	"no_cgroup_parent", "no_devices", "no_host_namespaces", "no_new_privileges", "no_oom_kill_disable",
 	"no_privileged", "no_unconfined_profiles", "no_unsafe_sysctls", "non_root_user", "pids_limit",
-	"plugin_admin_only", "read_only_rootfs", "request_unknown_write_route", "service_no_plugin", "start_no_body",
+	"plugin_admin_only", "read_only_rootfs", "request_lookup_failed", "request_unknown_write_route", "service_no_plugin", "start_no_body",
 	"trusted_images", "update_limits", "volume_host_path",
 }
 
