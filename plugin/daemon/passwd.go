@@ -144,4 +144,3 @@ func (c *Client) readPasswd(ctx context.Context, imageID string) ([]byte, error)
 		}
 	}
 }
-
