@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/moby/moby/api/types/container"
 	"github.com/sirupsen/logrus"
 
 	"github.com/dockward/dockward/plugin/audit"
@@ -67,7 +68,13 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 var testLookup = input.StaticLookup{Images: map[string]input.ImageInfo{
 	"busybox": {ID: "sha256:bb"}, "b": {ID: "sha256:b"}, "slow": {ID: "sha256:slow"},
 	"app-image": {ID: "sha256:app", User: "1000:1000"},
+}, Containers: map[string]container.CreateRequest{
+	// a compliant container, for exec and update (limits merged over its own)
+	"web": {Config: &container.Config{Image: "busybox", User: "1000"}, HostConfig: &container.HostConfig{
+		Resources: container.Resources{Memory: 1 << 27, CPUQuota: 50000, PidsLimit: &webPids}}},
 }}
+
+var webPids = int64(100)
 
 func newHarness(t testing.TB, dir string, builder input.Builder, opts Options) harness {
 	t.Helper()

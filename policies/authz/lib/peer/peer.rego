@@ -25,8 +25,8 @@ sprintf("it adds capability %s", [cap]) |
 # mount_problems(c) is the set of reasons c's mounts reach the host.
 mount_problems(c) := {sprintf("it mounts %s", [msg]) |
 	some m in c.mounts
-	m.host_path != ""
-	msg := trim_prefix(paths.problem(m.host_path, m.resolved), "host path ")
+	some hp in paths.reached(m)
+	msg := trim_prefix(paths.problem(hp.host_path, hp.resolved), "host path ")
 }
 
 _unconfined(c) if lower(c.security.seccomp) == "unconfined"

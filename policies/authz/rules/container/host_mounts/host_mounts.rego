@@ -18,8 +18,8 @@ import data.authz.lib.result
 deny contains violation if {
 	request.is_container_create
 	some m in input.container.mounts
-	m.host_path != ""
-	msg := paths.problem(m.host_path, m.resolved)
+	some hp in paths.reached(m)
+	msg := paths.problem(hp.host_path, hp.resolved)
 	violation := result.violation(rego.metadata.chain(), msg)
 }
 
