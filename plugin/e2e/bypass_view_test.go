@@ -136,6 +136,38 @@ func bypassView(t *testing.T, hs *harness, red bool) {
 			if got := strings.Fields(o.stdout)[0]; got != "1000" {
 				t.Errorf("with a passwd volume at /etc, --user app ran as uid %s (want the image's 1000): %v", got, o)
 			}
+			// A bind of a file at /etc/passwd and a tmpfs at /etc, the same.
+			dir := t.TempDir()
+			evil := filepath.Join(dir, "passwd")
+			if err := os.WriteFile(evil, []byte("app:x:0:0::/:/bin/sh\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range [][]string{{"-v", evil + ":/etc/passwd:ro"}, {"--tmpfs", "/etc"}} {
+				o := hs.docker(t, append(append(append([]string{"run", "--rm"}, m...), replace(hardened, "--user", "--user=app")...), testImage, "id", "-u")...)
+				if o.code != 0 || lastLine(o.stdout) != "1000" {
+					t.Errorf("with %v, --user app: %v (want uid 1000)", m, o)
+				}
+			}
+		})
+		t.Run("fact: exec -u app runs as the runtime reads app (0)", func(t *testing.T) {
+			hs.setModes(t, "dryrun", viewRules...)
+			id := strings.TrimSpace(hs.mustDocker(t, append(append([]string{"run", "-d", "--label", "dockward-e2e=bypass"}, hardened...), rootApp, "sleep", "300")...))
+			t.Cleanup(func() { hs.docker(t, "rm", "-f", id) })
+			if o := hs.docker(t, "exec", "-u", "app", id, "id", "-u"); o.code != 0 || lastLine(o.stdout) != "0" {
+				t.Errorf("want uid 0: %v", o)
+			}
+		})
+		t.Run("fact: --ulimit memlock=-1 gives the container unlimited locked memory", func(t *testing.T) {
+			hs.setModes(t, "dryrun", viewRules...)
+			o := hs.docker(t, runArgs(with(hardened, "--ulimit", "memlock=-1:-1"), "sh", "-c", "ulimit -l")...)
+			if strings.Contains(o.stderr, "error setting rlimit") {
+				// This sandbox's dockerd may not raise rlimits (no
+				// CAP_SYS_RESOURCE): the runtime tried, which is the point.
+				t.Skipf("the runtime cannot raise rlimits in this sandbox: %v", o)
+			}
+			if o.code != 0 || lastLine(o.stdout) != "unlimited" {
+				t.Errorf("want unlimited: %v", o)
+			}
 		})
 		t.Run("fact: an empty port binding list publishes on all interfaces", func(t *testing.T) {
 			// The harness's dockerd has no default bridge (--bridge=none):
@@ -181,22 +213,28 @@ func bypassView(t *testing.T, hs *harness, red bool) {
 		const tag = "dw-view:retag"
 		hs.importPasswdImage(t, tag, "root:x:0:0::/:/bin/sh\n")
 		var id string
-		func() {
+		t.Run("setup: the root container, under a dryrun edit", func(t *testing.T) {
 			hs.setModes(t, "dryrun", viewRules...)
 			id = strings.TrimSpace(hs.mustDocker(t, append(append([]string{"run", "-d", "--label", "dockward-e2e=bypass"}, without(hardened, "--user")...), tag, "sleep", "300")...))
-		}()
+		})
 		t.Cleanup(func() { hs.docker(t, "rm", "-f", id) })
-		if red {
-			hs.setModes(t, "dryrun", viewRules...)
-		} else {
-			hs.setModes(t, "enforce", viewRules...)
-		}
 		hs.importPasswdImage(t, tag, "root:x:0:0::/:/bin/sh\n", "USER 1000")
 		o := hs.dockerO(t, "exec", id, "id", "-u")
 		verdict(t, o, red, "exec_non_root_user")
 		if red && o.succeeded() && lastLine(o.msg) != "0" {
 			t.Errorf("the exec ran as %q, want 0 (root):\n%v", lastLine(o.msg), o)
 		}
+	})
+
+	t.Run("item 9: exec -u app where the runtime reads app as 0", func(t *testing.T) {
+		var id string
+		t.Run("setup: the container, under a dryrun edit", func(t *testing.T) {
+			hs.setModes(t, "dryrun", viewRules...)
+			id = strings.TrimSpace(hs.mustDocker(t, append(append([]string{"run", "-d", "--label", "dockward-e2e=bypass"}, hardened...), rootApp, "sleep", "300")...))
+		})
+		t.Cleanup(func() { hs.docker(t, "rm", "-f", id) })
+		o := hs.dockerO(t, "exec", "-u", "app", id, "id", "-u")
+		verdict(t, o, red, "exec_non_root_user")
 	})
 
 	seccomp := filepath.Join(t.TempDir(), "allow.json")
