@@ -136,6 +136,13 @@ func bypassView(t *testing.T, hs *harness, red bool) {
 			if got := strings.Fields(o.stdout)[0]; got != "1000" {
 				t.Errorf("with a passwd volume at /etc, --user app ran as uid %s (want the image's 1000): %v", got, o)
 			}
+			// docker exec -u app resolves the same way.
+			id := strings.TrimSpace(hs.mustDocker(t, append(append([]string{"run", "-d", "--label", "dockward-e2e=bypass", "-v", vol + ":/etc"}, hardened...), testImage, "sleep", "300")...))
+			ex := hs.docker(t, "exec", "-u", "app", id, "id", "-u")
+			hs.docker(t, "rm", "-f", id)
+			if ex.code != 0 || lastLine(ex.stdout) != "1000" {
+				t.Errorf("with a passwd volume at /etc, exec -u app: %v (want the image's 1000)", ex)
+			}
 			// A bind of a file at /etc/passwd and a tmpfs at /etc, the same.
 			dir := t.TempDir()
 			evil := filepath.Join(dir, "passwd")
