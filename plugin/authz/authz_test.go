@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/moby/moby/api/types/container"
 	"github.com/sirupsen/logrus"
 
 	"github.com/dockward/dockward/plugin/audit"
@@ -68,7 +69,13 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 var testLookup = input.StaticLookup{Images: map[string]input.ImageInfo{
 	"busybox": {ID: "sha256:bb"}, "b": {ID: "sha256:b"}, "slow": {ID: "sha256:slow"},
 	"app-image": {ID: "sha256:app", User: "1000:1000"},
+}, Containers: map[string]container.CreateRequest{
+	// a compliant container, for exec and update (limits merged over its own)
+	"web": {Config: &container.Config{Image: "busybox", User: "1000"}, HostConfig: &container.HostConfig{
+		Resources: container.Resources{Memory: 1 << 27, CPUQuota: 50000, PidsLimit: &webPids}}},
 }}
+
+var webPids = int64(100)
 
 func newHarness(t testing.TB, dir string, builder input.Builder, opts Options) harness {
 	t.Helper()
@@ -132,7 +139,7 @@ func TestFailClosed(t *testing.T) {
 		// every violation; without the guard rule (minimal policy) Go
 		// denies it anyway.
 		{name: "failed lookup, shipped policy", dir: library, builder: input.Builder{Lookup: brokenDaemon{}},
-			req: create(`{"Image":"busybox","HostConfig":{"Privileged":true}}`),
+			req:     create(`{"Image":"busybox","HostConfig":{"Privileged":true}}`),
 			wantErr: "[request_lookup_failed] the user of image busybox could not be looked up on the daemon: daemon unreachable"},
 		{name: "failed lookup lists the other violations", dir: library, builder: input.Builder{Lookup: brokenDaemon{}},
 			req: create(`{"Image":"busybox","HostConfig":{"Privileged":true}}`), wantErr: "[no_privileged]"},

@@ -1,17 +1,55 @@
 package daemon
 
 import (
-	"reflect"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/dockward/dockward/plugin/input"
 )
 
-func TestParsePasswd(t *testing.T) {
+// TestLookupUID reads /etc/passwd as the runtime does (moby/sys/user),
+// not as a strict parser would (issue 11 item 9).
+func TestLookupUID(t *testing.T) {
 	t.Parallel()
-	got := ParsePasswd(strings.NewReader("root:x:0:0:root:/root:/bin/sh\n# comment\n\napp:x:1000:1000::/home/app:/bin/sh\nbroken\nbad:x:notanumber:0\napp:x:0:0:shadowed\n"))
-	want := map[string]int{"root": 0, "app": 1000}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("ParsePasswd = %v, want %v", got, want)
+	tests := []struct {
+		name, passwd, user string
+		want               int
+		notFound, err      bool
+	}{
+		{name: "plain", passwd: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n", user: "app", want: 1000},
+		{name: "empty uid field is 0, and the first line wins", passwd: "app:x::0::/:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n", user: "app", want: 0},
+		{name: "a uid that is not a number is 0", passwd: "app:x:notanumber:0::/:/bin/sh\n", user: "app", want: 0},
+		{name: "a short line is a user with uid 0", passwd: "app\n", user: "app", want: 0},
+		{name: "a uid with a sign is parsed by Atoi", passwd: "app:x:+0:0::/:/bin/sh\n", user: "app", want: 0},
+		{name: "the first of two entries wins", passwd: "app:x:1000:1000::/:/bin/sh\napp:x:0:0::/:/bin/sh\n", user: "app", want: 1000},
+		{name: "leading blanks are trimmed", passwd: "   app:x:0:0::/:/bin/sh\n", user: "app", want: 0},
+		{name: "a comment is a line like any other", passwd: "#app:x:0:0\napp:x:1000:1000\n", user: "app", want: 1000},
+		{name: "no such user", passwd: "root:x:0:0\n", user: "ghost", notFound: true},
+		{name: "no passwd at all", passwd: "\x00nil", user: "app", notFound: true},
+		{name: "a line the runtime's scanner cannot read", passwd: "app:x:1000:" + strings.Repeat("x", 70000) + "\n", user: "app", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := []byte(tt.passwd)
+			if tt.passwd == "\x00nil" {
+				file = nil
+			}
+			got, err := LookupUID(file, tt.user)
+			switch {
+			case tt.notFound:
+				if !errors.Is(err, input.ErrNotFound) {
+					t.Fatalf("LookupUID = %d, %v; want ErrNotFound", got, err)
+				}
+			case tt.err:
+				if err == nil || errors.Is(err, input.ErrNotFound) {
+					t.Fatalf("LookupUID = %d, %v; want a parse error", got, err)
+				}
+			case err != nil || got != tt.want:
+				t.Fatalf("LookupUID = %d, %v; want %d", got, err, tt.want)
+			}
+		})
 	}
 }
 

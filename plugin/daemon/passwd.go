@@ -2,68 +2,95 @@ package daemon
 
 import (
 	"archive/tar"
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	"github.com/moby/sys/user"
 
 	"github.com/dockward/dockward/plugin/input"
 )
 
-// passwdCache holds each image's users by image id: an image id names
-// immutable content, so its /etc/passwd never changes.
+// passwdCache holds each image's /etc/passwd by image id: an image id
+// names immutable content, so its /etc/passwd never changes. The file is
+// kept as read and parsed by the runtime's own library at each lookup.
 type passwdCache struct {
 	mu    sync.Mutex
-	users map[string]map[string]int // image id -> name -> uid
+	files map[string][]byte // image id -> /etc/passwd (nil: the image has none)
+	size  int
 }
 
-const maxCachedImages = 512
+const (
+	maxCachedImages = 512
+	maxCachedBytes  = 16 << 20
+	maxPasswdBytes  = 4 << 20
+)
 
-func (p *passwdCache) get(id string) (map[string]int, bool) {
+func (p *passwdCache) get(id string) ([]byte, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	u, ok := p.users[id]
-	return u, ok
+	f, ok := p.files[id]
+	return f, ok
 }
 
-func (p *passwdCache) put(id string, users map[string]int) {
+func (p *passwdCache) put(id string, file []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.users == nil || len(p.users) >= maxCachedImages {
-		p.users = map[string]map[string]int{}
+	if p.files == nil || len(p.files) >= maxCachedImages || p.size+len(file) > maxCachedBytes {
+		p.files, p.size = map[string][]byte{}, 0
 	}
-	p.users[id] = users
+	p.files[id] = file
+	p.size += len(file)
 }
 
-// ImageUserID resolves a user name to its uid the way the runtime does: in
-// the image's /etc/passwd. It reads the file through the Docker API from a
-// container created (never started) for the purpose, with a configuration
-// that passes the restricted policy, and removes it.
+// ImageUserID resolves a user name to its uid the way the daemon does when
+// it starts the container (daemon/oci_linux.go getUser: moby/sys/user's
+// GetExecUser over the image's /etc/passwd). That parser is not a strict
+// one: a uid field that is not a number is uid 0, short lines fill what
+// they have, and the first line with the name wins — so
+// "app:x::0::/:/bin/sh" before "app:x:1000:..." makes app root (issue 11
+// item 9). It reads the file through the Docker API from a container
+// created (never started) for the purpose, with a configuration that
+// passes the restricted policy, and removes it.
 func (c *Client) ImageUserID(ctx context.Context, imageID, name string) (int, error) {
-	users, ok := c.passwd.get(imageID)
+	file, ok := c.passwd.get(imageID)
 	if !ok {
 		var err error
-		if users, err = c.readPasswd(ctx, imageID); err != nil {
+		if file, err = c.readPasswd(ctx, imageID); err != nil {
 			return 0, err
 		}
-		c.passwd.put(imageID, users)
+		c.passwd.put(imageID, file)
 	}
-	uid, ok := users[name]
-	if !ok {
-		return 0, input.ErrNotFound
-	}
-	return uid, nil
+	return LookupUID(file, name)
 }
 
-func (c *Client) readPasswd(ctx context.Context, imageID string) (map[string]int, error) {
+// LookupUID is the uid the runtime gives user name with passwd as the
+// image's /etc/passwd (nil: the image has none); input.ErrNotFound when
+// the runtime would find no such user (and refuse to start).
+func LookupUID(passwd []byte, name string) (int, error) {
+	if passwd == nil {
+		return 0, input.ErrNotFound
+	}
+	// The group file only adds groups; the uid comes from passwd alone.
+	u, err := user.GetExecUser(name, nil, bytes.NewReader(passwd), nil)
+	if errors.Is(err, user.ErrNoPasswdEntries) {
+		return 0, input.ErrNotFound
+	}
+	if err != nil {
+		// e.g. a line too long for the runtime's scanner: it would not
+		// start the container; dockward cannot say which uid it is.
+		return 0, fmt.Errorf("parse /etc/passwd: %w", err)
+	}
+	return u.Uid, nil
+}
+
+func (c *Client) readPasswd(ctx context.Context, imageID string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
 	defer cancel()
 	pids := int64(1)
@@ -87,7 +114,7 @@ func (c *Client) readPasswd(ctx context.Context, imageID string) (map[string]int
 	}()
 	res, err := c.c.CopyFromContainer(ctx, created.ID, client.CopyFromContainerOptions{SourcePath: "/etc/passwd"})
 	if cerrdefs.IsNotFound(err) {
-		return map[string]int{}, nil // no /etc/passwd: no names resolve
+		return nil, nil // no /etc/passwd: no names resolve
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read /etc/passwd of %s: %w", imageID, err)
@@ -97,38 +124,23 @@ func (c *Client) readPasswd(ctx context.Context, imageID string) (map[string]int
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return map[string]int{}, nil
+			return nil, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read /etc/passwd of %s: %w", imageID, err)
 		}
 		if h.Typeflag == tar.TypeReg {
-			return ParsePasswd(io.LimitReader(tr, 4<<20)), nil
+			b, err := io.ReadAll(io.LimitReader(tr, maxPasswdBytes+1))
+			if err != nil {
+				return nil, fmt.Errorf("read /etc/passwd of %s: %w", imageID, err)
+			}
+			if len(b) > maxPasswdBytes {
+				return nil, fmt.Errorf("/etc/passwd of %s is larger than %d bytes", imageID, maxPasswdBytes)
+			}
+			if b == nil {
+				b = []byte{}
+			}
+			return b, nil
 		}
 	}
-}
-
-// ParsePasswd reads name:password:uid:... lines; malformed lines are skipped,
-// as the runtime's parser does.
-func ParsePasswd(r io.Reader) map[string]int {
-	users := map[string]int{}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, ":")
-		if len(f) < 3 {
-			continue
-		}
-		uid, err := strconv.Atoi(f[2])
-		if err != nil {
-			continue
-		}
-		if _, seen := users[f[0]]; !seen { // the first entry wins
-			users[f[0]] = uid
-		}
-	}
-	return users
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
 )
 
 // Container is what a container create would let the container do, in one
@@ -35,6 +36,12 @@ type Container struct {
 	DeviceRequests    []DeviceRequest   `json:"device_requests"`
 	Sysctls           map[string]string `json:"sysctls"`
 	EnvNames          []string          `json:"env_names"`
+	// Annotations are HostConfig.Annotations, handed to the runtime in the
+	// OCI spec (runc and crun read some: org.systemd.property.*, run.oci.*).
+	Annotations map[string]string `json:"annotations"`
+	// Ulimits are HostConfig.Ulimits: the daemon sets them as the
+	// container's rlimits, above the host's defaults if asked.
+	Ulimits []Ulimit `json:"ulimits"`
 	// Peers are the containers this one shares namespaces or volumes with
 	// (container:<name> modes, --volumes-from), as the daemon has them.
 	Peers []Peer `json:"peers"`
@@ -42,8 +49,11 @@ type Container struct {
 
 // Peer is another container this one joins.
 type Peer struct {
-	Via       string     `json:"via"` // network, pid, ipc, uts, userns, cgroupns or volumes_from
-	Target    string     `json:"target"`
+	Via    string `json:"via"` // network, pid, ipc, uts, userns, cgroupns or volumes_from
+	Target string `json:"target"`
+	// Through are the containers between this one and the peer: [] for a
+	// container joined directly, ["A"] for the one A joins the same way.
+	Through   []string   `json:"through"`
 	Container *Container `json:"container"`
 }
 
@@ -59,6 +69,13 @@ type ContainerUser struct {
 	// Resolved is true when a name was resolved to UID in the image's
 	// /etc/passwd.
 	Resolved bool `json:"resolved"`
+}
+
+// Ulimit is one --ulimit.
+type Ulimit struct {
+	Name string `json:"name"`
+	Soft int64  `json:"soft"`
+	Hard int64  `json:"hard"`
 }
 
 // Resources are the limits that matter to policy.
@@ -106,10 +123,10 @@ type DeviceRequest struct {
 	Capabilities [][]string `json:"capabilities"`
 }
 
-// containerView builds the view of a container's configuration. Lookups
-// (image user, joined containers, named volumes) are made only when the
-// configuration needs them, and only at the first level (peers, below, are
-// not themselves looked into further).
+// containerView builds the view of a container's configuration. With
+// lookups, the image user, named volumes and joined containers (and the
+// ones they join, lookupPeers) are looked up on the daemon; a peer's view
+// is built without them (lookupPeers adds its volumes and its own peers).
 func (v *views) containerView(cfg *container.Config, hc *container.HostConfig, name string, lookups bool) (*Container, error) {
 	c := &Container{
 		Name:              name,
@@ -151,6 +168,16 @@ func (v *views) containerView(cfg *container.Config, hc *container.HostConfig, n
 	}
 	for _, kv := range cfg.Env {
 		c.EnvNames = append(c.EnvNames, EnvName(kv))
+	}
+	c.Annotations = map[string]string{}
+	for k, val := range hc.Annotations {
+		c.Annotations[k] = val
+	}
+	c.Ulimits = []Ulimit{}
+	for _, u := range hc.Ulimits {
+		if u != nil {
+			c.Ulimits = append(c.Ulimits, Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+		}
 	}
 	c.Devices = []Device{}
 	for _, d := range hc.Devices {
@@ -217,6 +244,13 @@ func NormalizeCaps(caps []string) []string {
 func ports(hc *container.HostConfig) []Port {
 	out := []Port{}
 	for p, bindings := range hc.PortBindings {
+		if len(bindings) == 0 {
+			// The daemon backfills an empty or null list with one binding
+			// on all interfaces and a port of its choosing
+			// (handlePortBindingsBC; before v29 go-connections/nat at
+			// start): {"80/tcp": []} publishes 0.0.0.0 (issue 11 item 7).
+			bindings = []network.PortBinding{{}}
+		}
 		for _, pb := range bindings {
 			port := Port{ContainerPort: p.String(), HostPort: pb.HostPort}
 			if pb.HostIP.IsValid() {
@@ -238,11 +272,24 @@ func ports(hc *container.HostConfig) []Port {
 	return out
 }
 
-// volumeHostPath returns the host directory a local-driver volume binds, if
-// any: `--opt type=none --opt o=bind --opt device=/path` (B7).
-func volumeHostPath(driver string, opts map[string]string) string {
+// volumeHostPaths returns the host paths a local-driver volume reaches
+// when the daemon mounts it (daemon/volume/local: mount(2) of device on
+// the volume's directory with type and o), in the order given:
+//   - o=bind or o=rbind: device is a host path, whatever the type (the
+//     kernel ignores the type of a bind mount);
+//   - overlay: every lowerdir (":"-separated), lowerdir+, datadir+,
+//     upperdir and workdir in o;
+//   - tmpfs and ramfs, and the network filesystems (nfs, nfs4, cifs, smb3),
+//     reach no host path: their device names a server or nothing;
+//   - any other type (ext4 with device=/dev/sda1, an unknown type): device
+//     is taken as a host path, so it must be allowed (fail closed).
+//
+// A relative path is returned as it is: the kernel resolves it against
+// dockerd's working directory, which dockward cannot know, so the caller
+// leaves it unresolved and the policy denies it.
+func volumeHostPaths(driver string, opts map[string]string) []string {
 	if driver != "" && driver != "local" {
-		return ""
+		return nil
 	}
 	var device, typ, o string
 	for k, v := range opts {
@@ -255,32 +302,74 @@ func volumeHostPath(driver string, opts map[string]string) string {
 			o = v
 		}
 	}
-	if device == "" {
-		return ""
+	var out []string
+	add := func(p string) {
+		if p == "" {
+			return
+		}
+		if strings.HasPrefix(p, "/") {
+			p = path.Clean(p)
+		}
+		out = append(out, p)
 	}
-	bind := typ == "none"
+	bind := false
 	for _, opt := range strings.Split(o, ",") {
 		if opt == "bind" || opt == "rbind" {
 			bind = true
 		}
 	}
-	if !bind || !strings.HasPrefix(device, "/") {
-		return ""
+	switch {
+	case bind:
+		add(device)
+	case strings.EqualFold(typ, "overlay"):
+		for _, opt := range strings.Split(o, ",") {
+			k, val, _ := strings.Cut(opt, "=")
+			switch k {
+			case "lowerdir", "lowerdir+", "datadir+":
+				for _, dir := range strings.Split(val, ":") {
+					add(dir)
+				}
+			case "upperdir", "workdir":
+				add(val)
+			}
+		}
+	case typ == "" && device == "":
+		// A plain volume (or only size=): a directory the daemon owns.
+	case noHostPathTypes[strings.ToLower(typ)]:
+	default:
+		add(device)
 	}
-	return path.Clean(device)
+	return out
+}
+
+// noHostPathTypes are the filesystem types whose device is not a host path.
+var noHostPathTypes = map[string]bool{
+	"tmpfs": true, "ramfs": true,
+	"nfs": true, "nfs4": true, "cifs": true, "smb3": true,
+}
+
+// HostPath is one host path a mount or volume reaches: as given (cleaned
+// when absolute) and resolved on the host ("" when it cannot be: a
+// relative path).
+type HostPath struct {
+	HostPath string `json:"host_path"`
+	Resolved string `json:"resolved"`
 }
 
 // Mount is one filesystem the container gets, from any of the four places a
 // create body can ask for one.
 type Mount struct {
-	Origin        string            `json:"origin"` // Binds, Mounts, Tmpfs or Volumes
-	Type          string            `json:"type"`   // bind, volume, tmpfs, image, npipe, cluster
-	Source        string            `json:"source"`
-	Target        string            `json:"target"`
-	ReadOnly      bool              `json:"read_only"`
-	Propagation   string            `json:"propagation"`
-	HostPath      string            `json:"host_path"` // host path reached, cleaned; "" if none
-	Resolved      string            `json:"resolved"`  // HostPath with symlinks resolved
+	Origin      string `json:"origin"` // Binds, Mounts, Tmpfs or Volumes
+	Type        string `json:"type"`   // bind, volume, tmpfs, image, npipe, cluster
+	Source      string `json:"source"`
+	Target      string `json:"target"`
+	ReadOnly    bool   `json:"read_only"`
+	Propagation string `json:"propagation"`
+	HostPath    string `json:"host_path"` // the first host path reached, cleaned; "" if none
+	Resolved    string `json:"resolved"`  // HostPath with symlinks resolved
+	// HostPaths are all the host paths the mount reaches (an overlay
+	// volume reaches several), each resolved; HostPath is the first.
+	HostPaths     []HostPath        `json:"host_paths"`
 	VolumeDriver  string            `json:"volume_driver"`
 	VolumeOptions map[string]string `json:"volume_options"`
 }
@@ -303,22 +392,59 @@ func (v *views) mounts(cfg *container.Config, hc *container.HostConfig, lookups 
 	for _, target := range sortedKeys(cfg.Volumes) {
 		out = append(out, Mount{Origin: "Volumes", Type: "volume", Target: target, VolumeOptions: map[string]string{}})
 	}
+	for i := range out {
+		if err := v.resolveHostPaths(&out[i]); err != nil {
+			return nil, err
+		}
+	}
 	if lookups {
 		if err := v.lookupVolumes(out); err != nil {
 			return nil, err
 		}
 	}
-	for i := range out {
-		if out[i].HostPath == "" {
-			continue
-		}
-		resolved, err := v.b.resolver().Resolve(out[i].HostPath)
-		if err != nil {
-			return nil, denyf("cannot resolve host path %q of a %s mount: %v", out[i].HostPath, out[i].Type, err)
-		}
-		out[i].Resolved = resolved
-	}
 	return out, nil
+}
+
+// resolveHostPaths fills in HostPaths (from HostPath when a bind set only
+// that) and resolves each, and sets HostPath and Resolved to the first.
+func (v *views) resolveHostPaths(m *Mount) error {
+	if len(m.HostPaths) == 0 && m.HostPath != "" {
+		m.HostPaths = []HostPath{{HostPath: m.HostPath}}
+	}
+	if m.HostPaths == nil {
+		m.HostPaths = []HostPath{}
+	}
+	for i := range m.HostPaths {
+		hp := &m.HostPaths[i]
+		resolved, err := v.resolveHostPath(hp.HostPath)
+		if err != nil {
+			return denyf("cannot resolve host path %q of a %s mount: %v", hp.HostPath, m.Type, err)
+		}
+		hp.Resolved = resolved
+	}
+	m.HostPath, m.Resolved = "", ""
+	if len(m.HostPaths) > 0 {
+		m.HostPath, m.Resolved = m.HostPaths[0].HostPath, m.HostPaths[0].Resolved
+	}
+	return nil
+}
+
+// resolveHostPath resolves an absolute host path; a relative one stays
+// unresolved ("" is what the policy denies as "cannot be resolved").
+func (v *views) resolveHostPath(p string) (string, error) {
+	if !strings.HasPrefix(p, "/") {
+		return "", nil
+	}
+	return v.b.resolver().Resolve(p)
+}
+
+// hostPathsOf is the HostPaths of a volume's host paths, not yet resolved.
+func hostPathsOf(paths []string) []HostPath {
+	out := []HostPath{}
+	for _, p := range paths {
+		out = append(out, HostPath{HostPath: p})
+	}
+	return out
 }
 
 func fromAPIMount(mm mount.Mount) Mount {
@@ -346,7 +472,7 @@ func fromAPIMount(mm mount.Mount) Mount {
 			for k, v := range vo.DriverConfig.Options {
 				m.VolumeOptions[k] = v
 			}
-			m.HostPath = volumeHostPath(m.VolumeDriver, vo.DriverConfig.Options)
+			m.HostPaths = hostPathsOf(volumeHostPaths(m.VolumeDriver, vo.DriverConfig.Options))
 		}
 	}
 	return m

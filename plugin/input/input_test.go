@@ -132,6 +132,20 @@ func TestDecodeLikeDockerd(t *testing.T) {
 				return len(c.Ports) == 3 && c.Ports[0].HostIP == "" && !c.Ports[0].Loopback &&
 					c.Ports[1].HostIP == "127.0.0.2" && c.Ports[1].Loopback && c.Ports[2].HostIP == "::1" && c.Ports[2].Loopback
 			}},
+		// The daemon backfills an empty or null binding list with one
+		// binding on all interfaces (issue 11 item 7).
+		{"ports: an empty binding list publishes on all interfaces", `{"Image":"b","HostConfig":{"PortBindings":{"80/tcp":[]}}}`,
+			func(c *Container) bool { return len(c.Ports) == 1 && c.Ports[0].HostIP == "" && !c.Ports[0].Loopback }},
+		{"ports: a null binding list publishes on all interfaces", `{"Image":"b","HostConfig":{"PortBindings":{"80/tcp":null,"81/udp":[{"HostIp":"127.0.0.1"}]}}}`,
+			func(c *Container) bool {
+				return len(c.Ports) == 2 && c.Ports[0].ContainerPort == "80/tcp" && !c.Ports[0].Loopback && c.Ports[1].Loopback
+			}},
+		{"annotations and ulimits are in the view", `{"Image":"b","HostConfig":{"Annotations":{"run.oci.x":"1"},"Ulimits":[{"Name":"memlock","Soft":-1,"Hard":-1},null]}}`,
+			func(c *Container) bool {
+				return c.Annotations["run.oci.x"] == "1" && len(c.Ulimits) == 1 && c.Ulimits[0] == Ulimit{"memlock", -1, -1}
+			}},
+		{"no annotations, no ulimits: empty, not null", `{"Image":"b"}`,
+			func(c *Container) bool { return c.Annotations != nil && c.Ulimits != nil }},
 		{"name from the query", `{"Image":"b"}`, func(c *Container) bool { return c.Name == "web" }},
 	}
 	for _, tt := range tests {
@@ -172,6 +186,41 @@ func TestParseUser(t *testing.T) {
 	}
 }
 
+// TestVolumeHostPaths: what a local volume reaches when the daemon mounts
+// it (issue 11 item 10).
+func TestVolumeHostPaths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		driver string
+		opts   map[string]string
+		want   []string
+	}{
+		{"plain volume", "", nil, nil},
+		{"size only", "local", map[string]string{"size": "1g"}, nil},
+		{"bind", "local", map[string]string{"type": "none", "o": "bind", "device": "/etc/../etc"}, []string{"/etc"}},
+		{"rbind of any type", "", map[string]string{"type": "tmpfs", "o": "size=1m,rbind", "device": "/"}, []string{"/"}},
+		{"relative bind device: kept relative (unresolvable)", "", map[string]string{"type": "none", "o": "bind", "device": "etc"}, []string{"etc"}},
+		{"block device", "", map[string]string{"type": "ext4", "device": "/dev/sda1"}, []string{"/dev/sda1"}},
+		{"relative block device", "", map[string]string{"type": "ext4", "device": "sda1"}, []string{"sda1"}},
+		{"unknown type: the device is a host path", "", map[string]string{"type": "sysfs", "device": "sysfs"}, []string{"sysfs"}},
+		{"overlay", "", map[string]string{"type": "overlay", "device": "overlay", "o": "lowerdir=/etc:/usr,upperdir=/tmp/u,workdir=/tmp/w"}, []string{"/etc", "/usr", "/tmp/u", "/tmp/w"}},
+		{"overlay lowerdir+", "", map[string]string{"type": "overlay", "device": "x", "o": "lowerdir+=/etc,datadir+=/var"}, []string{"/etc", "/var"}},
+		{"tmpfs", "", map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}, nil},
+		{"nfs", "", map[string]string{"type": "nfs", "device": ":/export", "o": "addr=10.0.0.1"}, nil},
+		{"cifs", "", map[string]string{"type": "cifs", "device": "//srv/share"}, nil},
+		{"another driver", "rexray", map[string]string{"device": "/etc"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := volumeHostPaths(tt.driver, tt.opts); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("volumeHostPaths = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseSecurityOpts(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -184,7 +233,12 @@ func TestParseSecurityOpts(t *testing.T) {
 		{[]string{"no-new-privileges", "no-new-privileges=false"}, Security{}},
 		{[]string{"no-new-privileges=false", "no-new-privileges"}, Security{NoNewPrivileges: true}},
 		{[]string{"seccomp:unconfined", "apparmor=unconfined"}, Security{Seccomp: "unconfined", AppArmor: "unconfined"}},
-		{[]string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`}, Security{Seccomp: "<inline>"}},
+		{[]string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`}, Security{Seccomp: "<inline>", SeccompDefaultAction: "SCMP_ACT_ALLOW"}},
+		// keys are matched as encoding/json matches them; last duplicate wins
+		{[]string{`seccomp={"DEFAULTACTION":"SCMP_ACT_ERRNO","defaultaction":"SCMP_ACT_LOG"}`}, Security{Seccomp: "<inline>", SeccompDefaultAction: "SCMP_ACT_LOG"}},
+		{[]string{`seccomp={"syscalls":[]}`}, Security{Seccomp: "<inline>"}},
+		{[]string{`seccomp={not json`}, Security{Seccomp: "<inline>", Invalid: []string{"seccomp=<inline profile that is not JSON>"}}},
+		{[]string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`, "seccomp=/p.json"}, Security{Seccomp: "/p.json"}},
 		{[]string{"label=disable", "disable", "label:type:svirt_t"}, Security{Labels: []string{"disable", "disable", "type:svirt_t"}}},
 		{[]string{"no-new-privileges=maybe", "bogus", "foo=bar"}, Security{Invalid: []string{"no-new-privileges=maybe", "bogus", "foo=bar"}}},
 	}

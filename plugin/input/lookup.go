@@ -92,10 +92,13 @@ func (noLookup) ImageUserID(context.Context, string, string) (int, error) { retu
 type StaticLookup struct {
 	Images     map[string]ImageInfo
 	Containers map[string]container.CreateRequest
-	Volumes    map[string]map[string]string // name -> local driver options
-	Networks   map[string]NetworkInfo       // any reference the daemon would resolve -> network
-	Services   map[string]ServiceInfo
-	Passwd     map[string]map[string]int // image id -> user name -> uid
+	// ContainerImages is the id of the image a container was created from,
+	// when it is not (any longer) the one its image name points to.
+	ContainerImages map[string]string
+	Volumes         map[string]map[string]string // name -> local driver options
+	Networks        map[string]NetworkInfo       // any reference the daemon would resolve -> network
+	Services        map[string]ServiceInfo
+	Passwd          map[string]map[string]int // image id -> user name -> uid
 }
 
 // Image implements Lookup.
@@ -123,6 +126,9 @@ func (s StaticLookup) Container(_ context.Context, ref string) (ContainerInfo, e
 	info := ContainerInfo{ID: ref, Name: ref, Config: cfg, HostConfig: hc}
 	if img, ok := s.Images[cfg.Image]; ok {
 		info.ImageID = img.ID
+	}
+	if id, ok := s.ContainerImages[ref]; ok {
+		info.ImageID = id
 	}
 	return info, nil
 }

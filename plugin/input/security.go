@@ -1,6 +1,7 @@
 package input
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -8,11 +9,15 @@ import (
 // Security is HostConfig.SecurityOpt parsed as the daemon parses it
 // (daemon/daemon_unix.go parseSecurityOpt).
 type Security struct {
-	NoNewPrivileges bool     `json:"no_new_privileges"`
-	Seccomp         string   `json:"seccomp"`
-	AppArmor        string   `json:"apparmor"`
-	Labels          []string `json:"labels"`
-	Invalid         []string `json:"invalid"`
+	NoNewPrivileges bool   `json:"no_new_privileges"`
+	Seccomp         string `json:"seccomp"`
+	// SeccompDefaultAction is an inline profile's defaultAction as the
+	// daemon decodes it ("" for a named profile or none): SCMP_ACT_ALLOW,
+	// LOG, TRACE or NOTIFY lets every syscall the profile does not list.
+	SeccompDefaultAction string   `json:"seccomp_default_action"`
+	AppArmor             string   `json:"apparmor"`
+	Labels               []string `json:"labels"`
+	Invalid              []string `json:"invalid"`
 }
 
 // ParseSecurityOpts applies the options in order, as the daemon does, so the
@@ -48,6 +53,20 @@ func ParseSecurityOpts(opts []string) Security {
 			s.AppArmor = val
 		case "seccomp":
 			s.Seccomp = profileName(val)
+			s.SeccompDefaultAction = ""
+			if s.Seccomp == "<inline>" {
+				// The daemon decodes the profile with encoding/json
+				// (case-insensitive keys, last duplicate wins); one it
+				// cannot decode fails the create.
+				var p struct {
+					DefaultAction string `json:"defaultAction"`
+				}
+				if err := json.Unmarshal([]byte(val), &p); err != nil {
+					s.Invalid = append(s.Invalid, "seccomp=<inline profile that is not JSON>")
+					continue
+				}
+				s.SeccompDefaultAction = p.DefaultAction
+			}
 		case "no-new-privileges":
 			b, err := strconv.ParseBool(val)
 			if err != nil {

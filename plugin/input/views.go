@@ -98,51 +98,98 @@ func (v *views) resolveName(u *ContainerUser, imageID string) error {
 	return nil
 }
 
-// lookupPeers builds the view of every container this one joins by
-// namespace or --volumes-from (B7, B8), as the daemon has it.
-func (v *views) lookupPeers(c *Container) error {
+// maxPeerDepth bounds how far dockward follows containers that join
+// containers (X --volumes-from A, A --volumes-from B, ...).
+const maxPeerDepth = 8
+
+// peerEdge is one container a container joins.
+type peerEdge struct{ via, target string }
+
+// peerEdges are the containers c joins by namespace or --volumes-from.
+func peerEdges(c *Container) []peerEdge {
+	var out []peerEdge
 	modes := []struct{ via, mode string }{
 		{"network", c.Namespaces.Network}, {"pid", c.Namespaces.PID}, {"ipc", c.Namespaces.IPC},
 		{"uts", c.Namespaces.UTS}, {"userns", c.Namespaces.Userns}, {"cgroupns", c.Namespaces.Cgroupns},
 	}
 	for _, m := range modes {
 		if target, ok := cutPrefixFold(m.mode, "container:"); ok {
-			if err := v.addPeer(c, m.via, target); err != nil {
-				return err
-			}
+			out = append(out, peerEdge{m.via, target})
 		}
 	}
 	for _, vf := range c.VolumesFrom {
 		// "name[:ro|:rw]"
 		target, _, _ := strings.Cut(vf, ":")
-		if err := v.addPeer(c, "volumes_from", target); err != nil {
-			return err
+		out = append(out, peerEdge{"volumes_from", target})
+	}
+	return out
+}
+
+// lookupPeers builds the view of every container this one joins by
+// namespace or --volumes-from (B7, B8), as the daemon has it, and of the
+// containers those join in turn, as far as the same thing is shared: the
+// daemon hands X --volumes-from A the volumes A took from B, and X
+// --network container:A the namespace A took from B (issue 11 item 12).
+// Those come into c.Peers flat, each with the chain it came Through; a
+// chain that changes what it shares (A's volumes, B's network) gives X
+// nothing of B. Each peer's named volumes are looked up like the create's.
+// Chains longer than maxPeerDepth are denied; a container met twice is
+// judged once.
+func (v *views) lookupPeers(c *Container) error {
+	seen := map[string]bool{}
+	var walk func(edges []peerEdge, via string, through []string) error
+	walk = func(edges []peerEdge, via string, through []string) error {
+		for _, e := range edges {
+			if via != "" && e.via != via {
+				continue // shares something else: nothing of it reaches c
+			}
+			if len(through) >= maxPeerDepth {
+				return denyf("%s joins a chain of containers deeper than %d (%s -> %s): dockward does not follow it", e.via, maxPeerDepth, strings.Join(through, " -> "), e.target)
+			}
+			info, err := v.lookup().Container(v.ctx, e.target)
+			if errors.Is(err, ErrNotFound) {
+				return denyf("%s joins container %q, which does not exist", e.via, e.target)
+			}
+			if err != nil {
+				return denyf("cannot look up container %q (joined by %s): %v", e.target, e.via, err)
+			}
+			key := info.ID
+			if key == "" {
+				key = e.target
+			}
+			if seen[e.via+"/"+key] {
+				continue
+			}
+			seen[e.via+"/"+key] = true
+			peer, err := v.containerView(info.Config, info.HostConfig, e.target, false)
+			if err != nil {
+				return err
+			}
+			if err := v.lookupVolumes(peer.Mounts); err != nil {
+				return err
+			}
+			c.Peers = append(c.Peers, Peer{Via: e.via, Target: e.target, Through: append([]string{}, through...), Container: peer})
+			if err := walk(peerEdges(peer), e.via, append(through, e.target)); err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+	if err := walk(peerEdges(c), "", nil); err != nil {
+		return err
 	}
 	sortedPeers(c.Peers)
 	return nil
 }
 
-func (v *views) addPeer(c *Container, via, target string) error {
-	info, err := v.lookup().Container(v.ctx, target)
-	if errors.Is(err, ErrNotFound) {
-		return denyf("%s joins container %q, which does not exist", via, target)
-	}
-	if err != nil {
-		return denyf("cannot look up container %q (joined by %s): %v", target, via, err)
-	}
-	peer, err := v.containerView(info.Config, info.HostConfig, target, false)
-	if err != nil {
-		return err
-	}
-	c.Peers = append(c.Peers, Peer{Via: via, Target: target, Container: peer})
-	return nil
-}
-
-// lookupVolumes finds named volumes that already exist and bind a host
-// directory: `docker volume create --opt type=none --opt o=bind --opt
-// device=/` followed by `-v vol:/mnt` (B7). An existing volume's own
-// options win over the request's, as in the daemon.
+// lookupVolumes finds named volumes that already exist and reach host
+// paths: `docker volume create --opt type=none --opt o=bind --opt
+// device=/` followed by `-v vol:/mnt` (B7), and the other local volumes
+// that reach host storage (volumeHostPaths). An existing volume's own
+// options win over the request's, as in the daemon. It resolves the host
+// paths of the mounts it changes, so any view can call it after
+// containerView: a service's mounts (views.service) the same way as a
+// peer's.
 func (v *views) lookupVolumes(mounts []Mount) error {
 	for i := range mounts {
 		m := &mounts[i]
@@ -161,7 +208,10 @@ func (v *views) lookupVolumes(mounts []Mount) error {
 		for k, val := range opts {
 			m.VolumeOptions[k] = val
 		}
-		m.HostPath = volumeHostPath(driver, opts)
+		m.HostPath, m.HostPaths = "", hostPathsOf(volumeHostPaths(driver, opts))
+		if err := v.resolveHostPaths(m); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -190,30 +240,8 @@ func (v *views) exec(in *Input, raw []byte) error {
 	for _, kv := range req.Env {
 		e.EnvNames = append(e.EnvNames, EnvName(kv))
 	}
-	if req.User == "" {
-		// The exec runs as the container's user (B9: docker exec without
-		// -u into a container created before the plugin, or exempted).
-		info, err := v.lookup().Container(v.ctx, v.rt.ID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return denyf("cannot look up container %q for its user: %v", v.rt.ID, err)
-		}
-		if cfg := info.Config; cfg != nil {
-			e.User = parseUser(cfg.User)
-			e.User.Source = "container"
-			if cfg.User == "" || e.User.UID == nil {
-				img, err := v.lookup().Image(v.ctx, cfg.Image)
-				if err != nil {
-					return denyf("cannot look up the user of image %q: %v", cfg.Image, err)
-				}
-				if cfg.User == "" {
-					e.User = parseUser(img.User)
-					e.User.Source = "image"
-				}
-				if err := v.resolveName(&e.User, img.ID); err != nil {
-					return err
-				}
-			}
-		}
+	if err := v.execUser(e, req.User); err != nil {
+		return err
 	}
 	req.Env = e.EnvNames
 	in.Exec = e
@@ -222,11 +250,53 @@ func (v *views) exec(in *Input, raw []byte) error {
 	return err
 }
 
-// Update is a `docker update` (POST /containers/{id}/update). Zero means
-// "unchanged" for every field but PidsLimit, where null does.
+// execUser sets the exec's effective user, as the daemon will: the exec's
+// -u, else the container's Config.User. An empty Config.User is root: the
+// daemon merged the image's USER into it at create (mergeAndVerifyConfig),
+// so the image's USER today, whatever the tag now points to, is not it
+// (issue 11 item 8). A name is resolved in the container's own image (its
+// ImageID), as the daemon resolves it at exec time.
+func (v *views) execUser(e *Exec, requested string) error {
+	if requested != "" && (e.User.UID != nil || e.User.Name == "root") {
+		return nil
+	}
+	info, err := v.lookup().Container(v.ctx, v.rt.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil // no such container: the daemon refuses the exec
+	}
+	if err != nil {
+		return denyf("cannot look up container %q for its user: %v", v.rt.ID, err)
+	}
+	if requested == "" {
+		if info.Config == nil {
+			return denyf("container %q has no configuration to take the exec's user from", v.rt.ID)
+		}
+		e.User = parseUser(info.Config.User)
+		e.User.Source = "container"
+		if info.Config.User == "" {
+			root := 0
+			e.User.UID = &root
+			return nil
+		}
+	}
+	if e.User.UID != nil || e.User.Name == "root" {
+		return nil
+	}
+	if info.ImageID == "" {
+		return denyf("cannot tell which image container %q was created from, to resolve user %q", v.rt.ID, e.User.Name)
+	}
+	return v.resolveName(&e.User, info.ImageID)
+}
+
+// Update is a `docker update` (POST /containers/{id}/update). Resources
+// is the request: zero means "unchanged" for every field but PidsLimit,
+// where null does. Effective is what the container will have after it:
+// the container's limits as its creator asked for them, with the update
+// merged over them as the daemon merges it (issue 11 item 13).
 type Update struct {
 	Container string    `json:"container"`
 	Resources Resources `json:"resources"`
+	Effective Resources `json:"effective"`
 }
 
 func (v *views) update(in *Input, raw []byte) error {
@@ -234,13 +304,49 @@ func (v *views) update(in *Input, raw []byte) error {
 	if err := decodeJSON(raw, &req); err != nil {
 		return denyf("update body cannot be decoded as the daemon decodes it: %v", err)
 	}
-	in.Update = &Update{Container: v.rt.ID, Resources: Resources{
+	u := &Update{Container: v.rt.ID, Resources: Resources{
 		Memory: req.Memory, MemorySwap: req.MemorySwap, NanoCPUs: req.NanoCPUs, CPUQuota: req.CPUQuota,
 		CPUPeriod: req.CPUPeriod, PidsLimit: req.PidsLimit, OomKillDisable: req.OomKillDisable, CgroupParent: req.CgroupParent,
 	}}
+	info, err := v.lookup().Container(v.ctx, v.rt.ID)
+	if errors.Is(err, ErrNotFound) {
+		return denyf("container %q does not exist, so the limits after the update cannot be known", v.rt.ID)
+	}
+	if err != nil {
+		return denyf("cannot look up container %q for its limits: %v", v.rt.ID, err)
+	}
+	u.Effective = mergeUpdate(info.HostConfig, u.Resources)
+	in.Update = u
 	body, err := roundTrip(req)
 	in.Body = body
 	return err
+}
+
+// mergeUpdate is the container's limits after an update, merged as the
+// daemon does (daemon/container UpdateContainer): a field set to zero is
+// left as it was; PidsLimit is replaced when sent (0 or -1: unlimited).
+// OomKillDisable and CgroupParent are not changed by an update.
+func mergeUpdate(hc *container.HostConfig, r Resources) Resources {
+	var cur Resources
+	if hc != nil {
+		cur = Resources{Memory: hc.Memory, MemorySwap: hc.MemorySwap, NanoCPUs: hc.NanoCPUs, CPUQuota: hc.CPUQuota,
+			CPUPeriod: hc.CPUPeriod, PidsLimit: hc.PidsLimit, OomKillDisable: hc.OomKillDisable, CgroupParent: hc.CgroupParent}
+	}
+	set := func(dst *int64, v int64) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	set(&cur.Memory, r.Memory)
+	set(&cur.MemorySwap, r.MemorySwap)
+	set(&cur.NanoCPUs, r.NanoCPUs)
+	set(&cur.CPUQuota, r.CPUQuota)
+	set(&cur.CPUPeriod, r.CPUPeriod)
+	if r.PidsLimit != nil {
+		p := *r.PidsLimit
+		cur.PidsLimit = &p
+	}
+	return cur
 }
 
 // Volume is a `docker volume create` (POST /volumes/create).
@@ -248,8 +354,11 @@ type Volume struct {
 	Name     string            `json:"name"`
 	Driver   string            `json:"driver"`
 	Options  map[string]string `json:"options"`
-	HostPath string            `json:"host_path"` // the host directory a local volume binds, cleaned
+	HostPath string            `json:"host_path"` // the first host path a local volume reaches, cleaned
 	Resolved string            `json:"resolved"`  // with symlinks resolved
+	// HostPaths are all the host paths the volume reaches when mounted
+	// (volumeHostPaths), each resolved ("" when relative).
+	HostPaths []HostPath `json:"host_paths"`
 }
 
 func (v *views) volume(in *Input, raw []byte) error {
@@ -257,16 +366,20 @@ func (v *views) volume(in *Input, raw []byte) error {
 	if err := decodeJSON(raw, &req); err != nil {
 		return denyf("volume create body cannot be decoded as the daemon decodes it: %v", err)
 	}
-	vol := &Volume{Name: req.Name, Driver: req.Driver, Options: req.DriverOpts, HostPath: volumeHostPath(req.Driver, req.DriverOpts)}
+	vol := &Volume{Name: req.Name, Driver: req.Driver, Options: req.DriverOpts, HostPaths: hostPathsOf(volumeHostPaths(req.Driver, req.DriverOpts))}
 	if vol.Options == nil {
 		vol.Options = map[string]string{}
 	}
-	if vol.HostPath != "" {
-		resolved, err := v.b.resolver().Resolve(vol.HostPath)
+	for i := range vol.HostPaths {
+		hp := &vol.HostPaths[i]
+		resolved, err := v.resolveHostPath(hp.HostPath)
 		if err != nil {
-			return denyf("cannot resolve host path %q of volume %q: %v", vol.HostPath, req.Name, err)
+			return denyf("cannot resolve host path %q of volume %q: %v", hp.HostPath, req.Name, err)
 		}
-		vol.Resolved = resolved
+		hp.Resolved = resolved
+	}
+	if len(vol.HostPaths) > 0 {
+		vol.HostPath, vol.Resolved = vol.HostPaths[0].HostPath, vol.HostPaths[0].Resolved
 	}
 	in.Volume = vol
 	body, err := roundTrip(req)

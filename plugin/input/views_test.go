@@ -20,18 +20,50 @@ var pids = int64(100)
 // container binding /etc, a host-bound volume, and images with users.
 var lookupWorld = StaticLookup{
 	Images: map[string]ImageInfo{
-		"busybox":   {ID: "sha256:bb"},
-		"app-image": {ID: "sha256:app"},
-		"root-user": {ID: "sha256:ru", User: "root"},
+		"busybox":    {ID: "sha256:bb"},
+		"sha256:app": {ID: "sha256:app"},
+		"app-image":  {ID: "sha256:app2"}, // retagged since "noname" and "retagged" were created
+		"user-image": {ID: "sha256:ui", User: "1000"},
+		"root-user":  {ID: "sha256:ru", User: "root"},
 	},
 	Containers: map[string]container.CreateRequest{
 		"priv":     {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Privileged: true}},
 		"hardened": {Config: &container.Config{Image: "busybox", User: "1000"}, HostConfig: &container.HostConfig{ReadonlyRootfs: true, Resources: container.Resources{PidsLimit: &pids}}},
 		"binder":   {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Binds: []string{"/etc:/host-etc"}}},
 		"noname":   {Config: &container.Config{Image: "app-image", User: "app"}, HostConfig: &container.HostConfig{}},
+		// created from sha256:app (app is 1000); the tag now points to
+		// sha256:app2, where app is 0
+		"retagged": {Config: &container.Config{Image: "app-image", User: "app"}, HostConfig: &container.HostConfig{}},
+		// the image's USER was merged in at create: empty is root
+		"rootful": {Config: &container.Config{Image: "user-image"}, HostConfig: &container.HostConfig{}},
+		"limited": {Config: &container.Config{Image: "busybox", User: "1"}, HostConfig: &container.HostConfig{Resources: container.Resources{
+			Memory: 1 << 27, CPUQuota: 50000, PidsLimit: &pids}}},
+		"nanocpu": {Config: &container.Config{Image: "busybox", User: "1"}, HostConfig: &container.HostConfig{Resources: container.Resources{NanoCPUs: 500000000}}},
+		// peers of peers
+		"hop1":     {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"binder"}}},
+		"hop2":     {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"hop1:ro"}}},
+		"netpriv":  {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{NetworkMode: "container:priv"}},
+		"volnet":   {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"netpriv"}}},
+		"volowner": {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Binds: []string{"etcvol:/m"}}},
+		"loop-a":   {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"loop-b"}}},
+		"loop-b":   {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"loop-a"}}},
+		"deep0":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{}},
+		"deep1":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"deep0"}}},
+		"deep2":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"deep1"}}},
+		"deep3":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"deep2"}}},
+		"deep4":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"deep3"}}},
+		"deep5":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"deep4"}}},
+		"deep6":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"deep5"}}},
+		"deep7":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"deep6"}}},
+		"deep8":    {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{VolumesFrom: []string{"deep7"}}},
 	},
-	Volumes: map[string]map[string]string{"etcvol": {"type": "none", "o": "bind", "device": "/etc"}},
-	Passwd:  map[string]map[string]int{"sha256:app": {"app": 1000, "toor": 0}},
+	ContainerImages: map[string]string{"retagged": "sha256:app", "noname": "sha256:app"},
+	Volumes: map[string]map[string]string{
+		"etcvol": {"type": "none", "o": "bind", "device": "/etc"},
+		"ovl":    {"type": "overlay", "device": "overlay", "o": "lowerdir=/usr:/etc"},
+		"relvol": {"type": "none", "o": "bind", "device": "etc"},
+	},
+	Passwd: map[string]map[string]int{"sha256:app": {"app": 1000, "toor": 0}, "sha256:app2": {"app": 0, "toor": 0}},
 }
 
 // buildCase is a request and what its input must hold, or the error it
@@ -79,8 +111,10 @@ func TestLookups(t *testing.T) {
 		{name: "image without USER is root", req: createReq(`{"Image":"busybox"}`),
 			check: func(in *Input) bool { u := in.Container.User; return u.Source == "image" && u.Raw == "" }},
 		{name: "missing image: pull first", req: createReq(`{"Image":"nope"}`), wantErr: "pull it first"},
-		{name: "name resolved in the image's passwd", req: createReq(`{"Image":"app-image","User":"app:app"}`),
+		{name: "name resolved in the image's passwd", req: createReq(`{"Image":"sha256:app","User":"app:app"}`),
 			check: func(in *Input) bool { u := in.Container.User; return u.UID != nil && *u.UID == 1000 && u.Resolved }},
+		{name: "name resolved in the image the tag points to now", req: createReq(`{"Image":"app-image","User":"app"}`),
+			check: func(in *Input) bool { u := in.Container.User; return u.UID != nil && *u.UID == 0 && u.Resolved }},
 		{name: "a name that maps to uid 0 is uid 0", req: createReq(`{"Image":"app-image","User":"toor"}`),
 			check: func(in *Input) bool { u := in.Container.User; return u.UID != nil && *u.UID == 0 }},
 		{name: "a name not in passwd stays unresolved", req: createReq(`{"Image":"app-image","User":"ghost"}`),
@@ -102,6 +136,40 @@ func TestLookups(t *testing.T) {
 			check: func(in *Input) bool { m := in.Container.Mounts[0]; return m.HostPath == "/etc" && m.Resolved == "/etc" }},
 		{name: "existing volume's options win over the request's", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"Mounts":[{"Type":"volume","Source":"etcvol","Target":"/m","VolumeOptions":{"DriverConfig":{"Name":"local"}}}]}}`),
 			check: func(in *Input) bool { return in.Container.Mounts[0].HostPath == "/etc" }},
+		{name: "an overlay volume reaches each of its dirs", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"Binds":["ovl:/mnt"]}}`),
+			check: func(in *Input) bool {
+				m := in.Container.Mounts[0]
+				return len(m.HostPaths) == 2 && m.HostPaths[0].Resolved == "/usr" && m.HostPaths[1].HostPath == "/etc" && m.HostPath == "/usr"
+			}},
+		{name: "a relative bind device is left unresolved", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"Binds":["relvol:/mnt"]}}`),
+			check: func(in *Input) bool { m := in.Container.Mounts[0]; return m.HostPath == "etc" && m.Resolved == "" }},
+		// issue 11 item 12
+		{name: "--volumes-from a peer whose named volume binds /etc", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"VolumesFrom":["volowner"]}}`),
+			check: func(in *Input) bool {
+				p := in.Container.Peers
+				return len(p) == 1 && p[0].Container.Mounts[0].HostPath == "/etc"
+			}},
+		{name: "--volumes-from a peer that has its volumes from another", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"VolumesFrom":["hop2"]}}`),
+			check: func(in *Input) bool {
+				p := in.Container.Peers
+				return len(p) == 3 && p[0].Target == "binder" && len(p[0].Through) == 2 && p[0].Container.Mounts[0].HostPath == "/etc" &&
+					p[1].Target == "hop1" && p[2].Target == "hop2" && len(p[2].Through) == 0
+			}},
+		{name: "a peer's peer joined for something else is not shared", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"VolumesFrom":["volnet"]}}`),
+			check: func(in *Input) bool {
+				p := in.Container.Peers
+				return len(p) == 2 && p[0].Target == "netpriv" && p[1].Target == "volnet" // not priv, netpriv's network peer
+			}},
+		{name: "a namespace taken from a peer that took it from another", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"container:netpriv"}}`),
+			check: func(in *Input) bool {
+				p := in.Container.Peers
+				return len(p) == 2 && p[0].Target == "netpriv" && p[1].Target == "priv" && p[1].Container.Privileged && p[1].Through[0] == "netpriv"
+			}},
+		{name: "a cycle is followed once", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"VolumesFrom":["loop-a"]}}`),
+			check: func(in *Input) bool { return len(in.Container.Peers) == 2 }},
+		{name: "a chain as deep as the bound is followed", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"VolumesFrom":["deep7"]}}`),
+			check: func(in *Input) bool { return len(in.Container.Peers) == 8 }},
+		{name: "a chain deeper than the bound is denied", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"VolumesFrom":["deep8"]}}`), wantErr: "deeper than 8"},
 		{name: "new named volume has no host path", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"Binds":["fresh:/mnt"]}}`),
 			check: func(in *Input) bool { return in.Container.Mounts[0].HostPath == "" }},
 	}
@@ -118,18 +186,35 @@ func TestOtherDoors(t *testing.T) {
 			}},
 		{name: "exec without -u runs as the container's user", req: post("/containers/hardened/exec", `{"Cmd":["sh"]}`),
 			check: func(in *Input) bool { u := in.Exec.User; return u.Source == "container" && *u.UID == 1000 }},
-		{name: "exec without -u in a container without user: the image's", req: post("/containers/priv/exec", `{"Cmd":["sh"]}`),
-			check: func(in *Input) bool { u := in.Exec.User; return u.Source == "image" && u.Raw == "" }},
-		{name: "exec user name resolved in the container's image", req: post("/containers/noname/exec", `{"Cmd":["sh"]}`),
-			check: func(in *Input) bool { u := in.Exec.User; return u.UID != nil && *u.UID == 1000 }},
+		// The daemon merged the image's USER into Config.User at create:
+		// empty is root, whatever USER the image has now (issue 11 item 8).
+		{name: "exec without -u in a container without user is root", req: post("/containers/priv/exec", `{"Cmd":["sh"]}`),
+			check: func(in *Input) bool { u := in.Exec.User; return u.Source == "container" && u.Raw == "" && *u.UID == 0 }},
+		{name: "exec without -u: empty Config.User is root even if the image's USER is not", req: post("/containers/rootful/exec", `{"Cmd":["sh"]}`),
+			check: func(in *Input) bool { u := in.Exec.User; return u.Source == "container" && *u.UID == 0 }},
+		{name: "exec user name resolved in the container's own image, not the tag's", req: post("/containers/retagged/exec", `{"Cmd":["sh"]}`),
+			check: func(in *Input) bool { u := in.Exec.User; return u.UID != nil && *u.UID == 1000 && u.Resolved }},
+		{name: "exec -u name resolved in the container's own image", req: post("/containers/retagged/exec", `{"User":"toor","Cmd":["sh"]}`),
+			check: func(in *Input) bool { u := in.Exec.User; return u.Source == "request" && u.UID != nil && *u.UID == 0 }},
+		{name: "exec -u numeric needs no lookup", req: post("/containers/ghost/exec", `{"User":"1000","Cmd":["sh"]}`),
+			check: func(in *Input) bool { return *in.Exec.User.UID == 1000 }},
 		{name: "exec without a body (B1)", req: post("/containers/x/exec", ``), wantErr: "container.exec without a JSON body"},
-		{name: "update lifting limits (B9)", req: post("/containers/x/update", `{"MemorySwap":-1,"PidsLimit":-1}`),
+		{name: "update lifting limits (B9)", req: post("/containers/limited/update", `{"MemorySwap":-1,"PidsLimit":-1}`),
 			check: func(in *Input) bool {
-				r := in.Update.Resources
-				return r.MemorySwap == -1 && *r.PidsLimit == -1 && in.Update.Container == "x"
+				r, e := in.Update.Resources, in.Update.Effective
+				return r.MemorySwap == -1 && *r.PidsLimit == -1 && in.Update.Container == "limited" &&
+					e.MemorySwap == -1 && *e.PidsLimit == -1 && e.Memory == 1<<27 && e.CPUQuota == 50000
 			}},
-		{name: "update leaving pids unchanged", req: post("/containers/x/update", `{"Memory":1024}`),
-			check: func(in *Input) bool { return in.Update.Resources.PidsLimit == nil }},
+		{name: "update leaving pids unchanged", req: post("/containers/limited/update", `{"Memory":1024}`),
+			check: func(in *Input) bool {
+				e := in.Update.Effective
+				return in.Update.Resources.PidsLimit == nil && *e.PidsLimit == 100 && e.Memory == 1024
+			}},
+		{name: "update: a period merged over the container's quota (issue 11 item 13)", req: post("/containers/limited/update", `{"CpuPeriod":1000}`),
+			check: func(in *Input) bool { e := in.Update.Effective; return e.CPUQuota == 50000 && e.CPUPeriod == 1000 }},
+		{name: "update: zero leaves nano cpus as they were", req: post("/containers/nanocpu/update", `{"NanoCpus":0,"CpuQuota":0}`),
+			check: func(in *Input) bool { return in.Update.Effective.NanoCPUs == 500000000 }},
+		{name: "update of a container that does not exist", req: post("/containers/ghost/update", `{"Memory":1024}`), wantErr: "does not exist"},
 		{name: "volume bound to the host (B7)", req: post("/volumes/create", `{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/etc/../etc"}}`),
 			check: func(in *Input) bool { return in.Volume.HostPath == "/etc" && in.Volume.Resolved == "/etc" }},
 		{name: "volume create without a body (B1)", req: post("/volumes/create", ``), wantErr: "volume.create without a JSON body"},

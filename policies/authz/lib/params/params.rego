@@ -44,6 +44,14 @@ _default_safe_sysctls := [
 	"net.ipv4.tcp_keepalive_probes",
 ]
 
+# Annotation keys containers may carry (HostConfig.Annotations, read by
+# the runtime); an entry ending in "*" is a prefix. None by default.
+allowed_annotations := object.get(_given, "allowed_annotations", [])
+
+# Ulimits containers may set, name -> maximum soft and hard value (-1:
+# unlimited allowed).
+allowed_ulimits := object.get(_given, "allowed_ulimits", {"nofile": 1048576})
+
 docker_socket_paths := object.get(_given, "docker_socket_paths", ["/var/run/docker.sock", "/run/docker.sock"])
 
 # Images containers may run and pulls may fetch: globs over repository names,

@@ -49,3 +49,16 @@ problem(host_path, resolved) := msg if {
 shown(host_path, resolved) := host_path if host_path == resolved
 
 shown(host_path, resolved) := sprintf("%s (resolves to %s)", [host_path, resolved]) if host_path != resolved
+
+# reached(m) is the list of host paths mount (or volume) m reaches, each
+# {host_path, resolved}: m.host_paths (an overlay volume reaches several),
+# or its single host_path for inputs that carry only that.
+reached(m) := m.host_paths if {
+	is_array(m.host_paths)
+	count(m.host_paths) > 0
+}
+
+reached(m) := [{"host_path": m.host_path, "resolved": object.get(m, "resolved", "")}] if {
+	count(object.get(m, "host_paths", [])) == 0
+	object.get(m, "host_path", "") != ""
+}

@@ -25,8 +25,8 @@ sprintf("it adds capability %s", [cap]) |
 # mount_problems(c) is the set of reasons c's mounts reach the host.
 mount_problems(c) := {sprintf("it mounts %s", [msg]) |
 	some m in c.mounts
-	m.host_path != ""
-	msg := trim_prefix(paths.problem(m.host_path, m.resolved), "host path ")
+	some hp in paths.reached(m)
+	msg := trim_prefix(paths.problem(hp.host_path, hp.resolved), "host path ")
 }
 
 _unconfined(c) if lower(c.security.seccomp) == "unconfined"
@@ -39,3 +39,10 @@ _unconfined(c) if c.masked_paths_set
 
 # describe renders problems for a message.
 describe(ps) := concat(", ", sort([p | some p in ps]))
+
+# shown(p) names peer p for a message: its target, and for a peer reached
+# through other containers (X --volumes-from A, A --volumes-from B) the
+# chain it was reached through.
+shown(p) := sprintf("%q", [p.target]) if count(object.get(p, "through", [])) == 0
+
+shown(p) := sprintf("%q (reached through %s)", [p.target, concat(" -> ", p.through)]) if count(object.get(p, "through", [])) > 0

@@ -18,8 +18,8 @@ import data.authz.lib.result
 deny contains violation if {
 	request.is_container_create
 	some m in input.container.mounts
-	m.host_path != ""
-	msg := paths.problem(m.host_path, m.resolved)
+	some hp in paths.reached(m)
+	msg := paths.problem(hp.host_path, hp.resolved)
 	violation := result.violation(rego.metadata.chain(), msg)
 }
 
@@ -39,7 +39,7 @@ deny contains violation if {
 	p.via == "volumes_from"
 	ps := peer.problems(p.container)
 	count(ps) > 0
-	violation := result.violation(rego.metadata.chain(), sprintf("--volumes-from %s, which is not safe to share: %s", [p.target, peer.describe(ps)]))
+	violation := result.violation(rego.metadata.chain(), sprintf("--volumes-from %s, which is not safe to share: %s", [_shown(p), peer.describe(ps)]))
 }
 
 # A --volumes-from the plugin could not look up is denied.
@@ -56,3 +56,7 @@ _looked_up(target) if {
 	p.via == "volumes_from"
 	p.target == target
 }
+
+_shown(p) := p.target if count(object.get(p, "through", [])) == 0
+
+_shown(p) := sprintf("%s (reached through %s)", [p.target, concat(" -> ", p.through)]) if count(object.get(p, "through", [])) > 0

@@ -122,3 +122,26 @@ test_allow_volumes_from_compliant_container if {
 	})
 	count(rule.deny) == 0 with input as inp
 }
+
+# issue 11 item 10: an overlay volume reaches several host paths; each counts.
+test_deny_any_of_several_host_paths if {
+	m := {
+		"origin": "Binds", "type": "volume", "source": "ovl", "target": "/mnt", "read_only": false,
+		"propagation": "", "host_path": "/srv/a", "resolved": "/srv/a", "volume_driver": "local", "volume_options": {},
+		"host_paths": [{"host_path": "/srv/a", "resolved": "/srv/a"}, {"host_path": "/etc", "resolved": "/etc"}],
+	}
+	r := rule.deny with input as fixtures.create({"mounts": [m]}) with data.authz_config.params as {"allowed_host_paths": ["/srv"]}
+	[v.msg | some v in r] == ["host path /etc is not under an allowed host path [/srv]"]
+}
+
+# issue 11 item 12: a peer reached through another is named with its chain.
+test_deny_volumes_from_chain if {
+	binder := object.union(fixtures.container_compliant, {"mounts": [fixtures.bind("/etc")]})
+	hop := object.union(fixtures.container_compliant, {"volumes_from": ["binder"]})
+	inp := fixtures.create({"volumes_from": ["hop"], "peers": [
+		{"via": "volumes_from", "target": "binder", "through": ["hop"], "container": binder},
+		{"via": "volumes_from", "target": "hop", "through": [], "container": hop},
+	]})
+	r := rule.deny with input as inp
+	[v.msg | some v in r] == ["--volumes-from binder (reached through hop), which is not safe to share: it mounts /etc is not under an allowed host path []"]
+}

@@ -31,8 +31,8 @@ deny contains violation if {
 	ps := peer.problems(p.container)
 	count(ps) > 0
 	violation := result.violation(rego.metadata.chain(), sprintf(
-		"%s namespace joins container %q, which is not safe to join: %s",
-		[p.via, p.target, peer.describe(ps)],
+		"%s namespace joins container %s, which is not safe to join: %s",
+		[p.via, peer.shown(p), peer.describe(ps)],
 	))
 }
 

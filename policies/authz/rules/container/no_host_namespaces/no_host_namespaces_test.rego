@@ -65,3 +65,16 @@ test_deny_fix_is_the_flag if {
 test_allow_private_cgroupns_and_userns_default if {
 	count(rule.deny) == 0 with input as fixtures.create({"namespaces": {"cgroupns": "private", "userns": ""}})
 }
+
+# issue 11 item 12: a namespace taken from a container that took it from a
+# privileged one is that one's.
+test_deny_joined_through_another if {
+	priv := object.union(fixtures.container_compliant, {"privileged": true})
+	mid := object.union(fixtures.container_compliant, {"namespaces": {"network": "container:priv"}})
+	inp := fixtures.create({"namespaces": {"network": "container:mid"}, "peers": [
+		{"via": "network", "target": "mid", "through": [], "container": mid},
+		{"via": "network", "target": "priv", "through": ["mid"], "container": priv},
+	]})
+	r := rule.deny with input as inp
+	[v.msg | some v in r] == [`network namespace joins container "priv" (reached through mid), which is not safe to join: it is privileged`]
+}

@@ -5,7 +5,7 @@
 #   are what stop a root process from reaching the host (CIS 5.2, 5.3, 5.22).
 # custom:
 #   severity: critical
-#   fix: remove --security-opt seccomp=unconfined / apparmor=unconfined / label=disable / systempaths=unconfined
+#   fix: remove --security-opt seccomp=unconfined / apparmor=unconfined / label=disable / label=type:spc_t / systempaths=unconfined (a custom seccomp profile needs a blocking defaultAction such as SCMP_ACT_ERRNO)
 package authz.rules.container.no_unconfined_profiles
 
 import data.authz.lib.request
@@ -21,6 +21,31 @@ _problems contains "seccomp is unconfined" if {
 	c := input.container
 	lower(c.security.seccomp) == "unconfined"
 }
+
+# An inline profile (the CLI sends the file's JSON) whose default action
+# lets syscalls through confines nothing it does not list (issue 11 item 13).
+_problems contains sprintf("the seccomp profile allows every syscall it does not list (defaultAction %q)", [action]) if {
+	c := input.container
+	c.security.seccomp == "<inline>"
+	action := object.get(c.security, "seccomp_default_action", "")
+	not action in _blocking_seccomp_actions
+}
+
+_blocking_seccomp_actions := {
+	"SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+}
+
+# SELinux types that are not confined: label=type:spc_t is how a
+# privileged container runs.
+_problems contains sprintf("SELinux type %s is unconfined", [typ]) if {
+	c := input.container
+	some l in c.security.labels
+	startswith(l, "type:")
+	typ := trim_prefix(l, "type:")
+	typ in _unconfined_selinux_types
+}
+
+_unconfined_selinux_types := {"spc_t", "unconfined_t", "unconfined_service_t", "kernel_t", "initrc_t", "container_runtime_t"}
 
 _problems contains "AppArmor is unconfined" if {
 	c := input.container
