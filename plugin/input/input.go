@@ -39,6 +39,7 @@ type Input struct {
 	Update    *Update    `json:"update,omitempty"`    // container.update
 	Volume    *Volume    `json:"volume,omitempty"`    // volume.create
 	Image     *Image     `json:"image,omitempty"`     // image.create, image.tag, image.load
+	Network   *Network   `json:"network,omitempty"`   // network.create, network.connect
 }
 
 // User is who the daemon says is calling (a TLS client CN, or empty).
@@ -89,7 +90,7 @@ var bodyRequired = map[string]bool{
 	"volume.create": true, "network.create": true, "plugin.set": true,
 	"service.create": true, "service.update": true, "secret.create": true, "config.create": true,
 	"swarm.init": true, "swarm.join": true, "swarm.update": true, "node.update": true,
-	"secret.update": true, "config.update": true,
+	"secret.update": true, "config.update": true, "network.connect": true,
 }
 
 // Build normalizes one authz request. A non-nil error means the request must
@@ -166,6 +167,10 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 		err = v.imageTag(in, req.RequestBody, req.RequestHeaders)
 	case "image.load":
 		err = v.imageLoad(in, req.RequestBody, req.RequestHeaders)
+	case "network.create":
+		err = v.networkCreate(in, req.RequestBody)
+	case "network.connect":
+		err = v.networkConnect(in, req.RequestBody)
 	default:
 		in.Body, err = decodeGeneric(req.RequestBody, contentType(req.RequestHeaders))
 	}

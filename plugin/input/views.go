@@ -2,6 +2,7 @@ package input
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
@@ -37,6 +38,9 @@ func (v *views) create(in *Input, raw []byte) error {
 	in.Body = body
 	in.Container, err = v.containerView(cr.Config, cr.HostConfig, v.rt.Query.Get("name"), true)
 	if err != nil {
+		return err
+	}
+	if in.Container.Networks, err = v.containerNetworks(string(cr.HostConfig.NetworkMode), cr.NetworkingConfig); err != nil {
 		return err
 	}
 	in.Container.ImageRef, err = v.imageRef(in.Container.Image)
@@ -267,6 +271,11 @@ type Service struct {
 	// Plugin is true for a service that runs a plugin rather than a
 	// container (TaskTemplate.PluginSpec).
 	Plugin bool `json:"plugin"`
+	// Rollback is true for an update with ?rollback=previous: swarmkit runs
+	// the service's PreviousSpec and ignores the body's spec, so the view
+	// (name, plugin, container) is of the PreviousSpec, read from the
+	// manager.
+	Rollback bool `json:"rollback"`
 }
 
 func (v *views) service(in *Input, raw []byte) error {
@@ -274,32 +283,62 @@ func (v *views) service(in *Input, raw []byte) error {
 	if err := decodeJSON(raw, &spec); err != nil {
 		return denyf("service body cannot be decoded as the daemon decodes it: %v", err)
 	}
-	in.Service = &Service{Name: spec.Name, Plugin: spec.TaskTemplate.PluginSpec != nil}
-	cs := spec.TaskTemplate.ContainerSpec
+	// The body for Rego, with Env values reduced to names; the view below
+	// is built from the original (its env_names are names too).
+	shown := spec
+	if cs := spec.TaskTemplate.ContainerSpec; cs != nil && cs.Env != nil {
+		csCopy := *cs
+		csCopy.Env = make([]string, len(cs.Env))
+		for i, kv := range cs.Env {
+			csCopy.Env[i] = EnvName(kv)
+		}
+		shown.TaskTemplate.ContainerSpec = &csCopy
+	}
+	body, err := roundTrip(shown)
+	if err != nil {
+		return err
+	}
+	in.Body = body
+	judged, judgedRaw := &spec, raw
+	rollback := v.rt.Endpoint == "service.update" && v.rt.Query.Get("rollback") == "previous"
+	if rollback {
+		// daemon/cluster/services.go passes the rollback flag to
+		// swarmkit, whose UpdateService then restores PreviousSpec.
+		prev, err := v.previousSpec()
+		if err != nil {
+			return err
+		}
+		judged = prev
+		if judgedRaw, err = json.Marshal(prev); err != nil {
+			return denyf("previous spec of service %q cannot be re-encoded: %v", v.rt.ID, err)
+		}
+	}
+	in.Service = &Service{Name: judged.Name, Plugin: judged.TaskTemplate.PluginSpec != nil, Rollback: rollback}
+	cs := judged.TaskTemplate.ContainerSpec
 	if cs == nil && in.Service.Plugin {
 		// A plugin service runs no container: service_no_plugin decides.
-		body, err := roundTrip(spec)
-		in.Body = body
-		return err
+		return nil
 	}
 	if cs == nil {
 		cs = &swarm.ContainerSpec{}
 	}
-	cfg, hc := serviceToContainer(&spec, cs)
-	c, err := v.containerView(cfg, hc, spec.Name, false)
+	cfg, hc := serviceToContainer(judged, cs)
+	// Lookups on this node: the image's user, and named volumes that
+	// already exist here (a bind volume made with volume create).
+	c, err := v.containerView(cfg, hc, judged.Name, true)
 	if err != nil {
-		return err
-	}
-	if err := v.lookupUser(c); err != nil {
 		return err
 	}
 	if c.ImageRef, err = v.imageRef(c.Image); err != nil {
 		return err
 	}
+	if c.Networks, err = v.serviceNetworks(judged, judgedRaw); err != nil {
+		return err
+	}
 	// Swarm publishes through the routing mesh or on the host's
 	// interfaces: never on loopback only.
 	c.Ports = []Port{}
-	if es := spec.EndpointSpec; es != nil {
+	if es := judged.EndpointSpec; es != nil {
 		for _, p := range es.Ports {
 			if p.PublishedPort == 0 && p.PublishMode != swarm.PortConfigPublishModeHost {
 				continue
@@ -324,10 +363,25 @@ func (v *views) service(in *Input, raw []byte) error {
 		}
 	}
 	in.Container = c
-	cs.Env = c.EnvNames
-	body, err := roundTrip(spec)
-	in.Body = body
-	return err
+	return nil
+}
+
+// previousSpec reads the spec a rollback restores. A service that cannot
+// be looked up, or has no previous spec, is denied: the plugin cannot say
+// what would run (and swarmkit refuses the latter anyway).
+func (v *views) previousSpec() (*swarm.ServiceSpec, error) {
+	info, err := v.lookup().Service(v.ctx, v.rt.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, denyf("rollback of service %q, which does not exist", v.rt.ID)
+	}
+	if err != nil {
+		return nil, denyf("cannot look up service %q for the spec its rollback restores: %v", v.rt.ID, err)
+	}
+	if info.PreviousSpec == nil {
+		return nil, denyf("rollback of service %q, which has no previous spec", v.rt.ID)
+	}
+	prev := *info.PreviousSpec
+	return &prev, nil
 }
 
 // serviceToContainer maps a task's ContainerSpec onto the container types,
