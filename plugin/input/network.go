@@ -153,7 +153,13 @@ func (v *views) containerNetworks(mode string, nc *network.NetworkingConfig) ([]
 	}
 	if nc != nil {
 		for ref := range nc.EndpointsConfig {
-			refs[ref] = true
+			// "default" (which the CLI sends for no --network) and
+			// "bridge" are the daemon's default network, judged no more
+			// than NetworkMode bridge is; host and none are looked up
+			// (the host network is the host's namespace).
+			if ref != "default" && ref != "bridge" {
+				refs[ref] = true
+			}
 		}
 	}
 	return v.resolveNetworks(refs, "the container")

@@ -65,3 +65,9 @@ test_deny_fix_is_the_flag if {
 test_allow_private_cgroupns_and_userns_default if {
 	count(rule.deny) == 0 with input as fixtures.create({"namespaces": {"cgroupns": "private", "userns": ""}})
 }
+
+test_deny_host_network_by_id if {
+	r := rule.deny with input as fixtures.create({"networks": [{"ref": "3f2a", "id": "3f2a9", "name": "host", "driver": "host", "options": {}}]})
+	[v.msg | some v in r] == [`network "3f2a" is the host's network namespace (driver host)`]
+	count(rule.deny) == 0 with input as fixtures.create({"networks": [{"ref": "app", "name": "app", "driver": "bridge", "options": {}}]})
+}
