@@ -18,7 +18,7 @@ import "testing"
 func TestBypassGuardsCanTurnRed(t *testing.T) {
 	hs := env(t)
 	rules := append([]string{"exec_no_privileged", "exec_non_root_user", "update_limits", "start_no_body",
-		"volume_host_path", "plugin_admin_only", "build_host_network"}, containerRules...)
+		"volume_host_path", "plugin_admin_only", "build_host_network", "network_behind_host"}, containerRules...)
 	hs.setModes(t, "dryrun", rules...)
 	suites := []struct {
 		class string
@@ -38,6 +38,7 @@ func TestBypassGuardsCanTurnRed(t *testing.T) {
 		{"B13B14", bypassB13B14},
 		{"B15", bypassB15},
 		{"B16", bypassB16},
+		{"Networks", bypassNetworks},
 	}
 	for _, s := range suites {
 		t.Run(s.class, func(t *testing.T) { s.run(t, hs, true) })
