@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net"
 	"os/exec"
 	"strings"
@@ -166,4 +167,181 @@ func bypassNetworks(t *testing.T, hs *harness, red bool) {
 			hs.settle(t, before, red)
 		})
 	}
+}
+
+// TestBypassNetworkSwarm (issue 11 items 2, 5, 11 and service volume
+// mounts, part of 12): services on the host network named by its id, on
+// 20.10's legacy top-level ServiceSpec.Networks, on a macvlan network; a
+// service mounting a named volume that binds the host's /; and a rollback
+// to a previous spec that binds the host's /. Each normal case is refused
+// and the manager is shown to hold nothing new; the red half (rules in
+// dryrun) shows what the daemon does without the guard. The swarm is made
+// and left under a policy edit with swarm_admin_only in dryrun (an
+// anonymous user may not make one once that rule exists). Run under
+// `flock /tmp/dw-swarm.lock`: one docker_gwbridge at a time.
+func TestBypassNetworkSwarm(t *testing.T) {
+	hs := env(t)
+	if _, err := net.InterfaceByName("docker_gwbridge"); err == nil {
+		t.Skip("a docker_gwbridge interface exists already (another daemon's swarm?): not touching it")
+	}
+	parent := vethParent(t)
+	hs.setModes(t, "dryrun", "swarm_admin_only")
+	init := hs.dockerO(t, "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:0")
+	t.Cleanup(func() {
+		for _, s := range strings.Fields(hs.mustDocker(t, "service", "ls", "-q")) {
+			hs.docker(t, "service", "rm", s)
+		}
+		hs.docker(t, "network", "rm", "dw-nsw-lan")
+		hs.docker(t, "volume", "rm", "-f", "dw-nsw-rootvol")
+		if r := hs.docker(t, "swarm", "leave", "--force"); r.code != 0 && !strings.Contains(r.stderr, "not part of a swarm") {
+			t.Errorf("swarm leave: %v", r)
+		}
+		if _, err := net.InterfaceByName("docker_gwbridge"); err == nil {
+			if out, err := exec.Command("ip", "link", "del", "docker_gwbridge").CombinedOutput(); err != nil {
+				t.Errorf("ip link del docker_gwbridge: %v %s", err, out)
+			}
+		}
+	})
+	if !init.succeeded() {
+		if init.byPlugin() {
+			t.Fatalf("swarm init refused by dockward: %v", init)
+		}
+		t.Skipf("swarm init fails on the isolated daemon: %v", init)
+	}
+	v := "/v" + hs.apiVersion(t)
+	legacy := "/v1.41" // the API of 20.10, whose ServiceSpec still has Networks; newer engines accept it too
+	hostID := strings.TrimSpace(hs.mustDocker(t, "network", "inspect", "--format", "{{.Id}}", "host"))
+
+	t.Run("setup: a swarm macvlan network and a volume binding /, under a temporary policy edit", func(t *testing.T) {
+		hs.setModes(t, "dryrun", "network_behind_host", "volume_host_path")
+		hs.mustDocker(t, "network", "create", "-d", "macvlan", "--scope", "swarm", "-o", "parent="+parent, "dw-nsw-lan")
+		hs.mustDocker(t, "volume", "create", "--opt", "type=none", "--opt", "o=bind", "--opt", "device=/", "dw-nsw-rootvol")
+	})
+
+	spec := func(name, taskExtra, top string) []byte {
+		return []byte(`{"Name":"` + name + `","TaskTemplate":{"ContainerSpec":{"Image":"` + testImage + `","Command":["sleep","300"],"User":"1000:1000",` +
+			`"ReadOnly":true,"CapabilityDrop":["ALL"],"CapabilityAdd":["NET_RAW"],"Privileges":{"NoNewPrivileges":true},` +
+			`"Mounts":[{"Type":"tmpfs","Target":"/tmp"}` + taskExtra + `]},"Resources":{"Limits":{"MemoryBytes":134217728,"NanoCPUs":500000000,"Pids":100}}` +
+			top + `}`)
+	}
+	exists := func(t *testing.T, name string) bool {
+		return strings.Contains(" "+strings.Join(strings.Fields(hs.mustDocker(t, "service", "ls", "--format", "{{.Name}}")), " ")+" ", " "+name+" ")
+	}
+	t.Run("control: a hardened service on no network is allowed", func(t *testing.T) {
+		o := hs.raw(t, rawReq{method: "POST", uri: v + "/services/create", ctype: "application/json", body: spec("dw-nsw-ok", "", "}")})
+		if !o.succeeded() {
+			t.Fatalf("a hardened service was refused: %v", o)
+		}
+		// Read raw: the 20.10 CLI's types would drop the field themselves.
+		got := hs.raw(t, rawReq{method: "GET", uri: v + "/services/dw-nsw-ok"}).msg
+		t.Logf("REPORT (%s): for a body with NoNewPrivileges true the daemon stored a spec that has NoNewPrivileges: %v", hs.versions,
+			strings.Contains(got, `"NoNewPrivileges":true`))
+		hs.docker(t, "service", "rm", "dw-nsw-ok")
+	})
+
+	cases := []struct {
+		name, uri, rule string
+		body            []byte
+	}{
+		{"task network: the host network by full id", v, "no_host_namespaces", spec("dw-nsw-hostid", "", `,"Networks":[{"Target":"`+hostID+`"}]}`)},
+		{"task network: the host network by id prefix", v, "no_host_namespaces", spec("dw-nsw-hostpfx", "", `,"Networks":[{"Target":"`+hostID[:12]+`"}]}`)},
+		{"legacy top-level Networks: host", legacy, "no_host_namespaces", spec("dw-nsw-legacy", "", `},"Networks":[{"Target":"host"}]`)},
+		{"legacy top-level Networks: the macvlan network", legacy, "network_behind_host", spec("dw-nsw-legacylan", "", `},"Networks":[{"Target":"dw-nsw-lan"}]`)},
+		{"task network: macvlan", v, "network_behind_host", spec("dw-nsw-lan1", "", `,"Networks":[{"Target":"dw-nsw-lan"}]}`)},
+		{"volume mount of a named volume binding / (part of 12)", v, "host_mounts",
+			spec("dw-nsw-vol", `,{"Type":"volume","Source":"dw-nsw-rootvol","Target":"/host"}`, "}")},
+	}
+	for _, red := range []bool{false, true} {
+		for _, c := range cases {
+			name := c.name
+			if red {
+				name = "red: " + name
+			}
+			t.Run(name, func(t *testing.T) {
+				if red {
+					hs.setModes(t, "dryrun", c.rule)
+				}
+				var svc struct{ Name string }
+				_ = json.Unmarshal(c.body, &svc)
+				o := hs.raw(t, rawReq{method: "POST", uri: c.uri + "/services/create", ctype: "application/json", body: c.body})
+				verdict(t, o, red, c.rule)
+				if !red {
+					if exists(t, svc.Name) {
+						t.Errorf("BYPASS: service %s exists after a refused create", svc.Name)
+					}
+					return
+				}
+				if exists(t, svc.Name) {
+					t.Logf("REPORT (%s, bare): service %s stored with TaskTemplate.Networks=%s, raw Spec.Networks=%s", hs.versions, svc.Name,
+						hs.mustDocker(t, "service", "inspect", "--format", "{{json .Spec.TaskTemplate.Networks}}", svc.Name),
+						rawSpecNetworks(hs.raw(t, rawReq{method: "GET", uri: legacy + "/services/" + svc.Name}).msg))
+					hs.docker(t, "service", "rm", svc.Name)
+				} else {
+					t.Logf("REPORT (%s, bare): %v", hs.versions, o)
+				}
+			})
+		}
+	}
+
+	// Item 5: docker service rollback runs PreviousSpec, not the body.
+	rollback := func(t *testing.T, red bool) {
+		const name = "dw-nsw-rb"
+		t.Run("setup: a service binding the host's /, under a temporary policy edit, then made compliant", func(t *testing.T) {
+			hs.setModes(t, "dryrun", "host_mounts")
+			o := hs.raw(t, rawReq{method: "POST", uri: v + "/services/create", ctype: "application/json",
+				body: spec(name, `,{"Type":"bind","Source":"/","Target":"/host"}`, "}")})
+			if !o.succeeded() {
+				t.Fatalf("create: %v", o)
+			}
+		})
+		t.Cleanup(func() { hs.docker(t, "service", "rm", name) })
+		// Through the API: the 20.10 CLI drops NoNewPrivileges from the
+		// spec it sends back.
+		version := strings.TrimSpace(hs.mustDocker(t, "service", "inspect", "--format", "{{.Version.Index}}", name))
+		if o := hs.raw(t, rawReq{method: "POST", uri: v + "/services/" + name + "/update?version=" + version, ctype: "application/json",
+			body: spec(name, "", "}")}); !o.succeeded() {
+			t.Fatalf("the update to a compliant spec was refused: %v", o)
+		}
+		mounts := func() string {
+			return hs.mustDocker(t, "service", "inspect", "--format", "{{json .Spec.TaskTemplate.ContainerSpec.Mounts}}", name)
+		}
+		if m := mounts(); strings.Contains(m, `"Source":"/"`) {
+			t.Fatalf("the update left the bind: %s", m)
+		}
+		o := hs.dockerO(t, "service", "rollback", "--detach", name)
+		verdict(t, o, red, "host_mounts")
+		m := mounts()
+		if red {
+			t.Logf("REPORT (%s, bare): after rollback the spec's mounts are %s", hs.versions, m)
+			return
+		}
+		if strings.Contains(m, `"Source":"/"`) {
+			t.Errorf("BYPASS: the rollback restored the bind of /: %s", m)
+		}
+	}
+	t.Run("service rollback to a spec binding /", func(t *testing.T) { rollback(t, false) })
+	t.Run("red: service rollback to a spec binding /", func(t *testing.T) {
+		// no_new_privileges too: 20.10 drops Privileges.NoNewPrivileges
+		// from the specs it stores (see the control's report).
+		hs.setModes(t, "dryrun", "host_mounts", "no_new_privileges")
+		rollback(t, true)
+	})
+}
+
+// rawSpecNetworks is the top-level Spec.Networks of a service as the API
+// returns it (today's Go types have no such field).
+func rawSpecNetworks(body string) string {
+	var s struct {
+		Spec struct {
+			Networks json.RawMessage
+		}
+	}
+	i := strings.Index(body, "{")
+	if i < 0 {
+		return "?"
+	}
+	if err := json.Unmarshal([]byte(body[i:]), &s); err != nil {
+		return "?"
+	}
+	return string(s.Spec.Networks)
 }
