@@ -70,6 +70,8 @@ func TestNetworks(t *testing.T) {
 			}},
 		{name: "an update that is not a rollback judges the body", req: post("/services/svc/update?version=3&rollback=none", `{"Name":"svc","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1000"}}}`),
 			check: func(in *Input) bool { return !in.Service.Rollback && in.Container.User.Raw == "1000" }},
+		{name: "rollback: the previous spec's legacy Networks as the daemon sent them", req: post("/services/legacy/update?rollback=previous", `{"Name":"legacy"}`),
+			check: func(in *Input) bool { return has(in.Container.Networks, "host", "host") }},
 		{name: "rollback of a service without a previous spec", req: post("/services/fresh/update?rollback=previous", `{}`), wantErr: "no previous spec"},
 		{name: "rollback of an unknown service", req: post("/services/ghost/update?rollback=previous", `{}`), wantErr: "does not exist"},
 	}

@@ -304,14 +304,11 @@ func (v *views) service(in *Input, raw []byte) error {
 	if rollback {
 		// daemon/cluster/services.go passes the rollback flag to
 		// swarmkit, whose UpdateService then restores PreviousSpec.
-		prev, err := v.previousSpec()
+		prev, prevRaw, err := v.previousSpec()
 		if err != nil {
 			return err
 		}
-		judged = prev
-		if judgedRaw, err = json.Marshal(prev); err != nil {
-			return denyf("previous spec of service %q cannot be re-encoded: %v", v.rt.ID, err)
-		}
+		judged, judgedRaw = prev, prevRaw
 	}
 	in.Service = &Service{Name: judged.Name, Plugin: judged.TaskTemplate.PluginSpec != nil, Rollback: rollback}
 	cs := judged.TaskTemplate.ContainerSpec
@@ -369,19 +366,27 @@ func (v *views) service(in *Input, raw []byte) error {
 // previousSpec reads the spec a rollback restores. A service that cannot
 // be looked up, or has no previous spec, is denied: the plugin cannot say
 // what would run (and swarmkit refuses the latter anyway).
-func (v *views) previousSpec() (*swarm.ServiceSpec, error) {
+func (v *views) previousSpec() (*swarm.ServiceSpec, []byte, error) {
 	info, err := v.lookup().Service(v.ctx, v.rt.ID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, denyf("rollback of service %q, which does not exist", v.rt.ID)
+		return nil, nil, denyf("rollback of service %q, which does not exist", v.rt.ID)
 	}
 	if err != nil {
-		return nil, denyf("cannot look up service %q for the spec its rollback restores: %v", v.rt.ID, err)
+		return nil, nil, denyf("cannot look up service %q for the spec its rollback restores: %v", v.rt.ID, err)
 	}
 	if info.PreviousSpec == nil {
-		return nil, denyf("rollback of service %q, which has no previous spec", v.rt.ID)
+		return nil, nil, denyf("rollback of service %q, which has no previous spec", v.rt.ID)
 	}
 	prev := *info.PreviousSpec
-	return &prev, nil
+	raw := info.PreviousRaw
+	if len(raw) == 0 {
+		// A lookup without the daemon's own JSON (StaticLookup): the
+		// typed spec is all there is.
+		if raw, err = json.Marshal(prev); err != nil {
+			return nil, nil, denyf("previous spec of service %q cannot be re-encoded: %v", v.rt.ID, err)
+		}
+	}
+	return &prev, raw, nil
 }
 
 // serviceToContainer maps a task's ContainerSpec onto the container types,

@@ -49,6 +49,11 @@ var lookupWorld = StaticLookup{
 			PreviousSpec: &swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "svc"},
 				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "busybox", User: "0",
 					Env: []string{"T=secret"}, Mounts: []mount.Mount{{Type: mount.TypeBind, Source: "/", Target: "/host"}}}}}},
+		// 20.10 keeps a legacy top-level Networks in the specs it stores.
+		"legacy": {ID: "legacyid", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "legacy"}},
+			PreviousSpec: &swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "legacy"},
+				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "busybox", User: "1000"}}},
+			PreviousRaw: []byte(`{"Name":"legacy","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1000"}},"Networks":[{"Target":"hostnetid0123"}]}`)},
 		"fresh": {ID: "freshid", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "fresh"}}},
 	},
 }
