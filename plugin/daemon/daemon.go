@@ -7,6 +7,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -127,7 +128,12 @@ func (c *Client) Service(ctx context.Context, ref string) (input.ServiceInfo, er
 		}
 		return input.ServiceInfo{}, fmt.Errorf("inspect service %s: %w", ref, err)
 	}
-	return input.ServiceInfo{ID: res.Service.ID, Spec: res.Service.Spec, PreviousSpec: res.Service.PreviousSpec}, nil
+	info := input.ServiceInfo{ID: res.Service.ID, Spec: res.Service.Spec, PreviousSpec: res.Service.PreviousSpec}
+	var raw struct{ PreviousSpec json.RawMessage }
+	if err := json.Unmarshal(res.Raw, &raw); err == nil && len(raw.PreviousSpec) > 0 && string(raw.PreviousSpec) != "null" {
+		info.PreviousRaw = raw.PreviousSpec
+	}
+	return info, nil
 }
 
 // Volume returns a named volume's driver and options; ErrNotFound when it

@@ -18,7 +18,7 @@ import "testing"
 func TestBypassGuardsCanTurnRed(t *testing.T) {
 	hs := env(t)
 	rules := append([]string{"exec_no_privileged", "exec_non_root_user", "update_limits", "start_no_body",
-		"volume_host_path", "plugin_admin_only", "build_host_network", "no_annotations", "no_unsafe_ulimits"}, containerRules...)
+		"volume_host_path", "plugin_admin_only", "build_host_network", "no_annotations", "no_unsafe_ulimits", "network_behind_host"}, containerRules...)
 	hs.setModes(t, "dryrun", rules...)
 	suites := []struct {
 		class string
@@ -39,6 +39,7 @@ func TestBypassGuardsCanTurnRed(t *testing.T) {
 		{"B15", bypassB15},
 		{"B16", bypassB16},
 		{"view", bypassView},
+		{"Networks", bypassNetworks},
 	}
 	for _, s := range suites {
 		t.Run(s.class, func(t *testing.T) { s.run(t, hs, true) })

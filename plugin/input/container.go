@@ -45,6 +45,9 @@ type Container struct {
 	// Peers are the containers this one shares namespaces or volumes with
 	// (container:<name> modes, --volumes-from), as the daemon has them.
 	Peers []Peer `json:"peers"`
+	// Networks are the user-defined networks the container joins, looked
+	// up on the daemon (network.go); null for a joined peer.
+	Networks []Network `json:"networks"`
 }
 
 // Peer is another container this one joins.

@@ -39,6 +39,7 @@ type Input struct {
 	Update    *Update    `json:"update,omitempty"`    // container.update
 	Volume    *Volume    `json:"volume,omitempty"`    // volume.create
 	Image     *Image     `json:"image,omitempty"`     // image.create, image.tag, image.load
+	Network   *Network   `json:"network,omitempty"`   // network.create, network.connect
 	// Unknown lists the facts the plugin could not establish because a
 	// daemon lookup failed. The request is still evaluated, so that every
 	// other rule speaks, and request_lookup_failed denies it; the plugin
@@ -100,7 +101,7 @@ var bodyRequired = map[string]bool{
 	"volume.create": true, "network.create": true, "plugin.set": true,
 	"service.create": true, "service.update": true, "secret.create": true, "config.create": true,
 	"swarm.init": true, "swarm.join": true, "swarm.update": true, "node.update": true,
-	"secret.update": true, "config.update": true,
+	"secret.update": true, "config.update": true, "network.connect": true,
 }
 
 // Build normalizes one authz request. A non-nil error means the request must
@@ -178,6 +179,10 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 		err = v.imageTag(in, req.RequestBody, req.RequestHeaders)
 	case "image.load":
 		err = v.imageLoad(in, req.RequestBody, req.RequestHeaders)
+	case "network.create":
+		err = v.networkCreate(in, req.RequestBody)
+	case "network.connect":
+		err = v.networkConnect(in, req.RequestBody)
 	default:
 		in.Body, err = decodeGeneric(req.RequestBody, contentType(req.RequestHeaders))
 	}

@@ -52,6 +52,9 @@ type ServiceInfo struct {
 	ID           string
 	Spec         swarm.ServiceSpec
 	PreviousSpec *swarm.ServiceSpec // nil when the service was never updated
+	// PreviousRaw is PreviousSpec as the daemon sent it: fields today's
+	// types dropped (20.10's top-level Networks) are still in it.
+	PreviousRaw []byte
 }
 
 // Lookup asks the daemon about the objects a request refers to: the facts

@@ -2,6 +2,7 @@ package input
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -47,6 +48,9 @@ func (v *views) create(in *Input, raw []byte) error {
 	in.Body = body
 	in.Container, err = v.containerView(cr.Config, cr.HostConfig, v.rt.Query.Get("name"), true)
 	if err != nil {
+		return err
+	}
+	if in.Container.Networks, err = v.containerNetworks(string(cr.HostConfig.NetworkMode), cr.NetworkingConfig); err != nil {
 		return err
 	}
 	in.Container.ImageRef, err = v.imageRef(in.Container.Image)
@@ -394,6 +398,11 @@ type Service struct {
 	// Plugin is true for a service that runs a plugin rather than a
 	// container (TaskTemplate.PluginSpec).
 	Plugin bool `json:"plugin"`
+	// Rollback is true for an update with ?rollback=previous: swarmkit runs
+	// the service's PreviousSpec and ignores the body's spec, so the view
+	// (name, plugin, container) is of the PreviousSpec, read from the
+	// manager.
+	Rollback bool `json:"rollback"`
 }
 
 func (v *views) service(in *Input, raw []byte) error {
@@ -401,32 +410,59 @@ func (v *views) service(in *Input, raw []byte) error {
 	if err := decodeJSON(raw, &spec); err != nil {
 		return denyf("service body cannot be decoded as the daemon decodes it: %v", err)
 	}
-	in.Service = &Service{Name: spec.Name, Plugin: spec.TaskTemplate.PluginSpec != nil}
-	cs := spec.TaskTemplate.ContainerSpec
+	// The body for Rego, with Env values reduced to names; the view below
+	// is built from the original (its env_names are names too).
+	shown := spec
+	if cs := spec.TaskTemplate.ContainerSpec; cs != nil && cs.Env != nil {
+		csCopy := *cs
+		csCopy.Env = make([]string, len(cs.Env))
+		for i, kv := range cs.Env {
+			csCopy.Env[i] = EnvName(kv)
+		}
+		shown.TaskTemplate.ContainerSpec = &csCopy
+	}
+	body, err := roundTrip(shown)
+	if err != nil {
+		return err
+	}
+	in.Body = body
+	judged, judgedRaw := &spec, raw
+	rollback := v.rt.Endpoint == "service.update" && v.rt.Query.Get("rollback") == "previous"
+	if rollback {
+		// daemon/cluster/services.go passes the rollback flag to
+		// swarmkit, whose UpdateService then restores PreviousSpec.
+		prev, prevRaw, err := v.previousSpec()
+		if err != nil {
+			return err
+		}
+		judged, judgedRaw = prev, prevRaw
+	}
+	in.Service = &Service{Name: judged.Name, Plugin: judged.TaskTemplate.PluginSpec != nil, Rollback: rollback}
+	cs := judged.TaskTemplate.ContainerSpec
 	if cs == nil && in.Service.Plugin {
 		// A plugin service runs no container: service_no_plugin decides.
-		body, err := roundTrip(spec)
-		in.Body = body
-		return err
+		return nil
 	}
 	if cs == nil {
 		cs = &swarm.ContainerSpec{}
 	}
-	cfg, hc := serviceToContainer(&spec, cs)
-	c, err := v.containerView(cfg, hc, spec.Name, false)
+	cfg, hc := serviceToContainer(judged, cs)
+	// Lookups on this node: the image's user, and named volumes that
+	// already exist here (a bind volume made with volume create).
+	c, err := v.containerView(cfg, hc, judged.Name, true)
 	if err != nil {
-		return err
-	}
-	if err := v.lookupUser(c); err != nil {
 		return err
 	}
 	if c.ImageRef, err = v.imageRef(c.Image); err != nil {
 		return err
 	}
+	if c.Networks, err = v.serviceNetworks(judged, judgedRaw); err != nil {
+		return err
+	}
 	// Swarm publishes through the routing mesh or on the host's
 	// interfaces: never on loopback only.
 	c.Ports = []Port{}
-	if es := spec.EndpointSpec; es != nil {
+	if es := judged.EndpointSpec; es != nil {
 		for _, p := range es.Ports {
 			if p.PublishedPort == 0 && p.PublishMode != swarm.PortConfigPublishModeHost {
 				continue
@@ -451,10 +487,33 @@ func (v *views) service(in *Input, raw []byte) error {
 		}
 	}
 	in.Container = c
-	cs.Env = c.EnvNames
-	body, err := roundTrip(spec)
-	in.Body = body
-	return err
+	return nil
+}
+
+// previousSpec reads the spec a rollback restores. A service that cannot
+// be looked up, or has no previous spec, is denied: the plugin cannot say
+// what would run (and swarmkit refuses the latter anyway).
+func (v *views) previousSpec() (*swarm.ServiceSpec, []byte, error) {
+	info, err := v.lookup().Service(v.ctx, v.rt.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, denyf("rollback of service %q, which does not exist", v.rt.ID)
+	}
+	if err != nil {
+		return nil, nil, denyf("cannot look up service %q for the spec its rollback restores: %v", v.rt.ID, err)
+	}
+	if info.PreviousSpec == nil {
+		return nil, nil, denyf("rollback of service %q, which has no previous spec", v.rt.ID)
+	}
+	prev := *info.PreviousSpec
+	raw := info.PreviousRaw
+	if len(raw) == 0 {
+		// A lookup without the daemon's own JSON (StaticLookup): the
+		// typed spec is all there is.
+		if raw, err = json.Marshal(prev); err != nil {
+			return nil, nil, denyf("previous spec of service %q cannot be re-encoded: %v", v.rt.ID, err)
+		}
+	}
+	return &prev, raw, nil
 }
 
 // serviceToContainer maps a task's ContainerSpec onto the container types,

@@ -7,6 +7,8 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/swarm"
 )
 
 func post(uri, body string) authorization.Request {
@@ -64,7 +66,34 @@ var lookupWorld = StaticLookup{
 		"relvol": {"type": "none", "o": "bind", "device": "etc"},
 	},
 	Passwd: map[string]map[string]int{"sha256:app": {"app": 1000, "toor": 0}, "sha256:app2": {"app": 0, "toor": 0}},
+	Networks: map[string]NetworkInfo{
+		// Every reference the daemon resolves: name, full id, id prefix.
+		"host": hostNet, "hostnetid0123": hostNet, "hostnet": hostNet,
+		"lan": lanNet, "lannetid0123": lanNet, "lannet": lanNet,
+		"routed":  {ID: "routedid", Name: "routed", Driver: "bridge", Options: map[string]string{"com.docker.network.bridge.gateway_mode_ipv4": "routed"}},
+		"app":     {ID: "appid", Name: "app", Driver: "bridge", Options: map[string]string{}},
+		"cfg":     {ID: "cfgid", Name: "cfg", Driver: "null", ConfigOnly: true, Options: map[string]string{"parent": "eth0"}},
+		"fromcfg": {ID: "fromcfgid", Name: "fromcfg", Driver: "macvlan", ConfigFrom: "cfg", Options: map[string]string{}},
+	},
+	Services: map[string]ServiceInfo{
+		"svc": {ID: "svcid", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "svc"},
+			TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "busybox", User: "1000"}}},
+			PreviousSpec: &swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "svc"},
+				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "busybox", User: "0",
+					Env: []string{"T=secret"}, Mounts: []mount.Mount{{Type: mount.TypeBind, Source: "/", Target: "/host"}}}}}},
+		// 20.10 keeps a legacy top-level Networks in the specs it stores.
+		"legacy": {ID: "legacyid", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "legacy"}},
+			PreviousSpec: &swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "legacy"},
+				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "busybox", User: "1000"}}},
+			PreviousRaw: []byte(`{"Name":"legacy","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1000"}},"Networks":[{"Target":"hostnetid0123"}]}`)},
+		"fresh": {ID: "freshid", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "fresh"}}},
+	},
 }
+
+var (
+	hostNet = NetworkInfo{ID: "hostnetid0123", Name: "host", Driver: "host", Scope: "local"}
+	lanNet  = NetworkInfo{ID: "lannetid0123", Name: "lan", Driver: "macvlan", Scope: "local", Options: map[string]string{"parent": "eth0"}}
+)
 
 // buildCase is a request and what its input must hold, or the error it
 // must be refused with.

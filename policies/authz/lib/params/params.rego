@@ -63,3 +63,10 @@ allowed_images := object.get(_given, "allowed_images", ["*"])
 
 # Containers must name their image by digest (image@sha256:…) or image id.
 require_digest := object.get(_given, "require_digest", false)
+
+# Network drivers whose containers stay behind the host (reachable from the
+# LAN only through ports published with -p): bridge (NAT, with its default
+# gateway mode) and overlay (swarm VXLAN between nodes; egress NATed through
+# docker_gwbridge, ingress only through published ports). macvlan, ipvlan
+# and third-party drivers put containers on the LAN or do what they like.
+allowed_network_drivers := object.get(_given, "allowed_network_drivers", ["bridge", "overlay"])

@@ -54,3 +54,12 @@ _looked_up(kind, target) if {
 	p.via == kind
 	p.target == target
 }
+
+# A network named by id or name that resolves to the host network (driver
+# host): NetworkMode "<the host network's id>", a service's network target.
+deny contains violation if {
+	request.is_container_create
+	some n in object.get(input.container, "networks", [])
+	n.driver == "host"
+	violation := result.violation(rego.metadata.chain(), sprintf("network %q is the host's network namespace (driver host)", [n.ref]))
+}

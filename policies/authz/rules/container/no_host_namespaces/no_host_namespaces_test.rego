@@ -78,3 +78,9 @@ test_deny_joined_through_another if {
 	r := rule.deny with input as inp
 	[v.msg | some v in r] == [`network namespace joins container "priv" (reached through mid), which is not safe to join: it is privileged`]
 }
+
+test_deny_host_network_by_id if {
+	r := rule.deny with input as fixtures.create({"networks": [{"ref": "3f2a", "id": "3f2a9", "name": "host", "driver": "host", "options": {}}]})
+	[v.msg | some v in r] == [`network "3f2a" is the host's network namespace (driver host)`]
+	count(rule.deny) == 0 with input as fixtures.create({"networks": [{"ref": "app", "name": "app", "driver": "bridge", "options": {}}]})
+}

@@ -1,0 +1,79 @@
+package input
+
+import "testing"
+
+// TestNetworks: every network a request names is resolved on the daemon
+// (by name, full id or id prefix) and shown with its driver and effective
+// options; what cannot be resolved is refused.
+func TestNetworks(t *testing.T) {
+	t.Parallel()
+	has := func(ns []Network, name, driver string) bool {
+		for _, n := range ns {
+			if n.Name == name && n.Driver == driver {
+				return true
+			}
+		}
+		return false
+	}
+	tests := []buildCase{
+		{name: "create: NetworkMode by name", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"lan"}}`),
+			check: func(in *Input) bool {
+				return has(in.Container.Networks, "lan", "macvlan") && in.Container.Networks[0].Ref == "lan"
+			}},
+		{name: "create: NetworkMode by full id of the host network", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"hostnetid0123"}}`),
+			check: func(in *Input) bool { return has(in.Container.Networks, "host", "host") }},
+		{name: "create: NetworkMode by id prefix", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"lannet"}}`),
+			check: func(in *Input) bool { return has(in.Container.Networks, "lan", "macvlan") }},
+		{name: "create: EndpointsConfig keys", req: createReq(`{"Image":"busybox","User":"1","NetworkingConfig":{"EndpointsConfig":{"app":{},"routed":{}}}}`),
+			check: func(in *Input) bool {
+				return len(in.Container.Networks) == 2 && has(in.Container.Networks, "routed", "bridge")
+			}},
+		{name: "create: predefined modes need no lookup", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"bridge"}}`),
+			check: func(in *Input) bool { return len(in.Container.Networks) == 0 }},
+		{name: "create: EndpointsConfig default and bridge are the default network, as NetworkMode", req: createReq(`{"Image":"busybox","User":"1","NetworkingConfig":{"EndpointsConfig":{"default":{},"bridge":{}}}}`),
+			check: func(in *Input) bool { return len(in.Container.Networks) == 0 }},
+		{name: "create: EndpointsConfig host is looked up", req: createReq(`{"Image":"busybox","User":"1","NetworkingConfig":{"EndpointsConfig":{"host":{}}}}`),
+			check: func(in *Input) bool { return has(in.Container.Networks, "host", "host") }},
+		{name: "create: a config-from network's options are its config network's", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"fromcfg"}}`),
+			check: func(in *Input) bool { return in.Container.Networks[0].Options["parent"] == "eth0" }},
+		{name: "create: unknown network", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"ghost"}}`), wantErr: `network "ghost", which does not exist`},
+		{name: "network create", req: post("/networks/create", `{"Name":"n","Driver":"macvlan","Options":{"parent":"eth0"}}`),
+			check: func(in *Input) bool {
+				n := in.Network
+				return n.Name == "n" && n.Driver == "macvlan" && n.Options["parent"] == "eth0"
+			}},
+		{name: "network create: default driver is bridge", req: post("/networks/create", `{"name":"n","options":{"com.docker.network.bridge.gateway_mode_ipv4":"routed"}}`),
+			check: func(in *Input) bool {
+				return in.Network.Driver == "bridge" && in.Network.Options["com.docker.network.bridge.gateway_mode_ipv4"] == "routed"
+			}},
+		{name: "network create --config-from takes the config network's options", req: post("/networks/create", `{"Name":"n","Driver":"macvlan","ConfigFrom":{"Network":"cfg"}}`),
+			check: func(in *Input) bool { return in.Network.ConfigFrom == "cfg" && in.Network.Options["parent"] == "eth0" }},
+		{name: "network create --config-from an unknown network", req: post("/networks/create", `{"Name":"n","ConfigFrom":{"Network":"ghost"}}`), wantErr: "does not exist"},
+		{name: "network create without a body (B1)", req: post("/networks/create", ``), wantErr: "without a JSON body"},
+		{name: "network connect by id prefix", req: post("/networks/lannet/connect", `{"Container":"c"}`),
+			check: func(in *Input) bool {
+				return in.Network.Name == "lan" && in.Network.Driver == "macvlan" && in.Network.Ref == "lannet"
+			}},
+		{name: "network connect to an unknown network", req: post("/networks/ghost/connect", `{"Container":"c"}`), wantErr: "does not exist"},
+		{name: "network connect without a body", req: post("/networks/lan/connect", ``), wantErr: "without a JSON body"},
+		{name: "service: task networks by id", req: post("/services/create", `{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1"},"Networks":[{"Target":"hostnetid0123"}]}}`),
+			check: func(in *Input) bool { return has(in.Container.Networks, "host", "host") }},
+		{name: "service: legacy top-level Networks (20.10)", req: post("/services/create", `{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1"}},"networks":[{"Target":"lan"}]}`),
+			check: func(in *Input) bool { return has(in.Container.Networks, "lan", "macvlan") }},
+		{name: "service: unknown network", req: post("/services/create", `{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1"},"Networks":[{"Target":"ghost"}]}}`), wantErr: "does not exist"},
+		{name: "service: volume mounts are looked up (part of 12)", req: post("/services/create", `{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1","Mounts":[{"Type":"volume","Source":"etcvol","Target":"/m"}]}}}`),
+			check: func(in *Input) bool { m := in.Container.Mounts[0]; return m.HostPath == "/etc" && m.Resolved == "/etc" }},
+		{name: "rollback judges the previous spec, not the body", req: post("/services/svc/update?version=3&rollback=previous", `{"Name":"svc","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1000"}}}`),
+			check: func(in *Input) bool {
+				c := in.Container
+				return in.Service.Rollback && c.User.Raw == "0" && c.Mounts[0].HostPath == "/" && c.EnvNames[0] == "T"
+			}},
+		{name: "an update that is not a rollback judges the body", req: post("/services/svc/update?version=3&rollback=none", `{"Name":"svc","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1000"}}}`),
+			check: func(in *Input) bool { return !in.Service.Rollback && in.Container.User.Raw == "1000" }},
+		{name: "rollback: the previous spec's legacy Networks as the daemon sent them", req: post("/services/legacy/update?rollback=previous", `{"Name":"legacy"}`),
+			check: func(in *Input) bool { return has(in.Container.Networks, "host", "host") }},
+		{name: "rollback of a service without a previous spec", req: post("/services/fresh/update?rollback=previous", `{}`), wantErr: "no previous spec"},
+		{name: "rollback of an unknown service", req: post("/services/ghost/update?rollback=previous", `{}`), wantErr: "does not exist"},
+	}
+	runBuildCases(t, Builder{Lookup: lookupWorld, Resolver: mapResolver{}}, tests)
+}
