@@ -249,6 +249,17 @@ func bypassSwarmAdmin(t *testing.T, hs *harness, red bool, token, remote string)
 				t.Errorf("%v discloses a swarm token", args)
 			}
 		}
+		// The API documents themselves: no join token (SWMTKN-) or unlock
+		// key (SWMKEY-) in what stays readable.
+		for _, p := range []string{"/info", "/nodes", "/services", "/tasks", "/nodes/" + self} {
+			o := hs.raw(t, rawReq{method: "GET", uri: "/v" + hs.apiVersion(t) + p})
+			if !o.succeeded() || o.byPlugin() {
+				t.Errorf("GET %s: %v", p, o)
+			}
+			if strings.Contains(o.msg, "SWMTKN-") || strings.Contains(o.msg, "SWMKEY-") {
+				t.Errorf("GET %s discloses a swarm token or key: %v", p, o)
+			}
+		}
 	})
 }
 
