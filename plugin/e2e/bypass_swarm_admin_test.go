@@ -219,6 +219,14 @@ func bypassSwarmAdmin(t *testing.T, hs *harness, red bool, token, remote string)
 				if c.args[1] == "join-token" && o.succeeded() && strings.Contains(o.msg, "SWMTKN-") {
 					t.Logf("REPORT: with swarm_admin_only in dryrun, %s discloses a join token", strings.Join(c.args, " "))
 				}
+				if c.args[1] == "update" {
+					// Autolocked now: the key exists, and GET /info (open
+					// to everyone) must still not carry it.
+					t.Logf("REPORT: with swarm_admin_only in dryrun, swarm update --autolock: %s", strings.Split(hs.swarmState(t), "\n")[0])
+					if info := hs.raw(t, rawReq{method: "GET", uri: "/v" + hs.apiVersion(t) + "/info"}); strings.Contains(info.msg, "SWMKEY-") {
+						t.Errorf("GET /info discloses the unlock key of an autolocked swarm")
+					}
+				}
 				// Undo what the red replay changed, so the next case
 				// starts from the same swarm.
 				hs.docker(t, "swarm", "update", "--autolock=false")

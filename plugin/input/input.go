@@ -161,7 +161,7 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 	case "container.update":
 		err = v.update(in, req.RequestBody)
 	case "container.start", "container.restart":
-		err = v.start(in, req.RequestBody)
+		err = v.start(in, req.RequestBody, req.RequestHeaders)
 	case "container.archive_put":
 		err = v.archivePut(in)
 	case "volume.create":

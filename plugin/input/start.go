@@ -17,8 +17,10 @@ import (
 // default" (the image's tag may point elsewhere by now). And a user name
 // resolves in the /etc/passwd of the container's own image (ImageID), as
 // the runtime does at start.
-func (v *views) start(in *Input, raw []byte) error {
-	body, err := decodeGeneric(raw, "")
+func (v *views) start(in *Input, raw []byte, headers map[string]string) error {
+	// The body as before (start_no_body judges it): old API versions read
+	// a HostConfig from it.
+	body, err := decodeGeneric(raw, contentType(headers))
 	if err != nil {
 		return err
 	}
@@ -49,19 +51,16 @@ func (v *views) start(in *Input, raw []byte) error {
 		root := 0
 		c.User.UID = &root
 	}
-	if info.ImageID == "" && c.User.UID == nil {
-		return denyf("the daemon did not say which image container %q runs, so its user %q cannot be resolved", v.rt.ID, c.User.Raw)
+	if info.ImageID == "" {
+		// Its user's name and its image's trust both hang on the id.
+		return denyf("the daemon did not say which image container %q runs", v.rt.ID)
 	}
 	if err := v.resolveName(&c.User, info.ImageID); err != nil {
 		return err
 	}
 	// The content that runs is the image id the container was created
 	// from: image trust matches the names the daemon has for that id.
-	ref := info.ImageID
-	if ref == "" {
-		ref = info.Config.Image
-	}
-	if c.ImageRef, err = v.imageRef(ref); err != nil {
+	if c.ImageRef, err = v.imageRef(info.ImageID); err != nil {
 		return err
 	}
 	in.Container = c

@@ -29,6 +29,7 @@ var lookupWorld = StaticLookup{
 		"hardened": {Config: &container.Config{Image: "busybox", User: "1000"}, HostConfig: &container.HostConfig{ReadonlyRootfs: true, Resources: container.Resources{PidsLimit: &pids}}},
 		"binder":   {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Binds: []string{"/etc:/host-etc"}}},
 		"noname":   {Config: &container.Config{Image: "app-image", User: "app"}, HostConfig: &container.HostConfig{}},
+		"orphan":   {Config: &container.Config{Image: "gone", User: "1000"}, HostConfig: &container.HostConfig{}},
 	},
 	Volumes: map[string]map[string]string{"etcvol": {"type": "none", "o": "bind", "device": "/etc"}},
 	Passwd:  map[string]map[string]int{"sha256:app": {"app": 1000, "toor": 0}},
@@ -176,6 +177,7 @@ func TestStartAndArchive(t *testing.T) {
 		{name: "a stored bind is a host mount", req: post("/containers/binder/start", ``),
 			check: func(in *Input) bool { return in.Container.Mounts[0].HostPath == "/etc" }},
 		{name: "start of a container that does not exist", req: post("/containers/ghost/start", ``), wantErr: "does not exist"},
+		{name: "start of a container whose image id the daemon does not give", req: post("/containers/orphan/start", ``), wantErr: "did not say which image"},
 		{name: "docker cp into a container whose user is a name", req: put("/v1.41/containers/noname/archive?path=/etc"),
 			check: func(in *Input) bool {
 				a := in.Archive
