@@ -219,7 +219,7 @@ func bypassSwarmAdmin(t *testing.T, hs *harness, red bool, token, remote string)
 				if c.args[1] == "join-token" && o.succeeded() && strings.Contains(o.msg, "SWMTKN-") {
 					t.Logf("REPORT: with swarm_admin_only in dryrun, %s discloses a join token", strings.Join(c.args, " "))
 				}
-				if c.args[1] == "update" {
+				if c.args[0] == "swarm" && c.args[1] == "update" {
 					// Autolocked now: the key exists, and GET /info (open
 					// to everyone) must still not carry it.
 					t.Logf("REPORT: with swarm_admin_only in dryrun, swarm update --autolock: %s", strings.Split(hs.swarmState(t), "\n")[0])
