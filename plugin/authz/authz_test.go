@@ -65,17 +65,23 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 }
 
 // testLookup stands in for the daemon: busybox and alpine set no USER
-// (root), app-image runs as uid 1000.
+// (root), app-image runs as uid 1000; web is a hardened container.
 var testLookup = input.StaticLookup{Images: map[string]input.ImageInfo{
 	"busybox": {ID: "sha256:bb"}, "b": {ID: "sha256:b"}, "slow": {ID: "sha256:slow"},
 	"app-image": {ID: "sha256:app", User: "1000:1000"},
-}, Containers: map[string]container.CreateRequest{
-	// a compliant container, for exec and update (limits merged over its own)
-	"web": {Config: &container.Config{Image: "busybox", User: "1000"}, HostConfig: &container.HostConfig{
-		Resources: container.Resources{Memory: 1 << 27, CPUQuota: 50000, PidsLimit: &webPids}}},
-}}
+}, Containers: map[string]container.CreateRequest{"web": hardenedContainer}}
 
 var webPids = int64(100)
+
+// hardenedContainer is `docker create` with the restricted profile's flags,
+// as the daemon stores it.
+var hardenedContainer = container.CreateRequest{
+	Config: &container.Config{Image: "busybox", User: "1000:1000"},
+	HostConfig: &container.HostConfig{ReadonlyRootfs: true, Tmpfs: map[string]string{"/tmp": ""},
+		CapDrop: []string{"ALL"}, CapAdd: []string{"NET_RAW"}, SecurityOpt: []string{"no-new-privileges"},
+		// CPU by quota, so an update of the period alone changes it.
+		Resources: container.Resources{Memory: 128 << 20, CPUQuota: 50000, PidsLimit: &webPids}},
+}
 
 func newHarness(t testing.TB, dir string, builder input.Builder, opts Options) harness {
 	t.Helper()

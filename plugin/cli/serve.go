@@ -183,6 +183,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 		}
 		m.Reload(compiled.Source, compiled.Revision, nil)
 		log.WithFields(logrus.Fields{"dir": cfg.PolicyDir, "revision": compiled.Revision, "rules": len(compiled.Rules)}).Info("policy loaded")
+		warnPolicy(ctx, log, compiled)
 	}
 	engine := policy.NewEngine(compiled)
 	if m != nil {

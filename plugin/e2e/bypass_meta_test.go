@@ -11,14 +11,16 @@ import "testing"
 // removed. Guards in Go code (missing, undecodable or legacy-shaped bodies:
 // the "request denied:" refusals) cannot be switched off from the policy;
 // the suites skip those cases here and say so. Swarm (B11) replays its own
-// red case inline (it needs the swarm it sets up); users and exemptions
+// red case inline (it needs the swarm it sets up), and so does swarm
+// membership (TestBypassSwarmAdmin, issue 11 item 1); users and exemptions
 // assert both outcomes in the same test. request_unknown_write_route is
 // not replayed: the daemon answers unknown routes 404 before asking any
 // plugin (see TestBypassUnknownWriteRoute).
 func TestBypassGuardsCanTurnRed(t *testing.T) {
 	hs := env(t)
 	rules := append([]string{"exec_no_privileged", "exec_non_root_user", "update_limits", "start_no_body",
-		"volume_host_path", "plugin_admin_only", "build_host_network", "no_annotations", "no_unsafe_ulimits", "network_behind_host"}, containerRules...)
+		"volume_host_path", "plugin_admin_only", "build_host_network", "no_annotations", "no_unsafe_ulimits", "network_behind_host",
+		"start_api_version", "archive_named_user", "checkpoint_admin_only", "image_mint_admin_only"}, containerRules...)
 	hs.setModes(t, "dryrun", rules...)
 	suites := []struct {
 		class string
@@ -40,6 +42,11 @@ func TestBypassGuardsCanTurnRed(t *testing.T) {
 		{"B16", bypassB16},
 		{"view", bypassView},
 		{"Networks", bypassNetworks},
+		{"I11oldstart", bypassOldStart},
+		{"I11archive", bypassArchive},
+		{"I11checkpoints", bypassCheckpoints},
+		{"I11startexisting", bypassStartExisting},
+		{"I11buildtrust", bypassBuildTrust},
 	}
 	for _, s := range suites {
 		t.Run(s.class, func(t *testing.T) { s.run(t, hs, true) })

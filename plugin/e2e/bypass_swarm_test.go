@@ -11,6 +11,7 @@ import (
 
 // TestBypassB11Swarm (B11, and B1's "services/create without a JSON
 // Content-Type"): a service makes containers without /containers/create.
+// Run under `flock /tmp/dw-swarm.lock`: one swarm at a time.
 // The isolated daemon becomes a single-node swarm for the test (it runs
 // with --iptables=false --bridge=none; if swarm init fails there the test
 // skips with the daemon's error). The swarm is left, and the
@@ -21,6 +22,10 @@ func TestBypassB11Swarm(t *testing.T) {
 	if hadBridge == nil {
 		t.Skip("a docker_gwbridge interface exists already (another daemon's swarm?): not touching it")
 	}
+	// Swarm membership is admin-only (swarm_admin_only, TestBypassSwarmAdmin);
+	// this test is about services, so it makes and leaves its swarm with
+	// that rule in dryrun (restored after the leave at cleanup).
+	hs.setModes(t, "dryrun", "swarm_admin_only")
 	init := hs.dockerO(t, "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:0")
 	t.Cleanup(func() {
 		hs.docker(t, "service", "rm", "dw-b11-svc", "dw-b11-hard", "dw-b11-raw", "dw-b11-red")

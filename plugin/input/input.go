@@ -39,6 +39,7 @@ type Input struct {
 	Update    *Update    `json:"update,omitempty"`    // container.update
 	Volume    *Volume    `json:"volume,omitempty"`    // volume.create
 	Image     *Image     `json:"image,omitempty"`     // image.create, image.tag, image.load
+	Archive   *Archive   `json:"archive,omitempty"`   // container.archive_put
 	Network   *Network   `json:"network,omitempty"`   // network.create, network.connect
 	// Unknown lists the facts the plugin could not establish because a
 	// daemon lookup failed. The request is still evaluated, so that every
@@ -153,6 +154,9 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 		return nil, denyf("%s %s has a form-encoded body, which the daemon reads parameters from but never shows to plugins: send the parameters in the query string",
 			rt.Method, rt.Path)
 	}
+	if err := authSuffixGuard(rt, req.RequestURI); err != nil {
+		return nil, err
+	}
 	if bodyRequired[rt.Endpoint] && len(bytes.TrimSpace(req.RequestBody)) == 0 {
 		// CVE-2024-41110: plugins that treated "no body" as "nothing to
 		// check" allowed requests the daemon then decoded and ran.
@@ -169,6 +173,10 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 		err = v.exec(in, req.RequestBody)
 	case "container.update":
 		err = v.update(in, req.RequestBody)
+	case "container.start", "container.restart":
+		err = v.start(in, req.RequestBody, req.RequestHeaders)
+	case "container.archive_put":
+		err = v.archivePut(in)
 	case "volume.create":
 		err = v.volume(in, req.RequestBody)
 	case "service.create", "service.update":

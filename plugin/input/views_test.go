@@ -33,6 +33,7 @@ var lookupWorld = StaticLookup{
 		"hardened": {Config: &container.Config{Image: "busybox", User: "1000"}, HostConfig: &container.HostConfig{ReadonlyRootfs: true, Resources: container.Resources{PidsLimit: &pids}}},
 		"binder":   {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Binds: []string{"/etc:/host-etc"}}},
 		"noname":   {Config: &container.Config{Image: "app-image", User: "app"}, HostConfig: &container.HostConfig{}},
+		"orphan":   {Config: &container.Config{Image: "gone", User: "1000"}, HostConfig: &container.HostConfig{}},
 		// created from sha256:app (app is 1000); the tag now points to
 		// sha256:app2, where app is 0
 		"retagged": {Config: &container.Config{Image: "app-image", User: "app"}, HostConfig: &container.HostConfig{}},
@@ -247,7 +248,7 @@ func TestOtherDoors(t *testing.T) {
 		{name: "volume bound to the host (B7)", req: post("/volumes/create", `{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/etc/../etc"}}`),
 			check: func(in *Input) bool { return in.Volume.HostPath == "/etc" && in.Volume.Resolved == "/etc" }},
 		{name: "volume create without a body (B1)", req: post("/volumes/create", ``), wantErr: "volume.create without a JSON body"},
-		{name: "start with a body (B10)", req: post("/v1.23/containers/x/start", `{"Privileged":true}`),
+		{name: "start with a body (B10)", req: post("/v1.23/containers/hardened/start", `{"Privileged":true}`),
 			check: func(in *Input) bool { return in.Body != nil }},
 		{name: "service: task container view (B11)", req: post("/services/create", `{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"busybox","User":"1000","ReadOnly":true,
 			"CapabilityDrop":["ALL"],"Privileges":{"NoNewPrivileges":true,"Seccomp":{"Mode":"unconfined"}},"Mounts":[{"Type":"bind","Source":"/etc","Target":"/e"}],"Env":["A=b"]},
@@ -261,6 +262,62 @@ func TestOtherDoors(t *testing.T) {
 		{name: "service without a body (B1)", req: post("/services/create", ``), wantErr: "service.create without a JSON body"},
 		{name: "plugin service runs no container", req: post("/services/create", `{"Name":"p","TaskTemplate":{"PluginSpec":{"Name":"x"}}}`),
 			check: func(in *Input) bool { return in.Service.Plugin && in.Container == nil }},
+	}
+	runBuildCases(t, Builder{Lookup: lookupWorld, Resolver: mapResolver{}}, tests)
+}
+
+// TestStartAndArchive: a start (or restart) judges the container the daemon
+// stored; a docker cp into a container carries the container's user.
+func TestStartAndArchive(t *testing.T) {
+	t.Parallel()
+	put := func(uri string) authorization.Request {
+		return authorization.Request{RequestMethod: "PUT", RequestURI: uri, RequestHeaders: map[string]string{"Content-Type": "application/x-tar"}}
+	}
+	tests := []buildCase{
+		{name: "start judges the stored container", req: post("/v1.41/containers/hardened/start", ``),
+			check: func(in *Input) bool {
+				c := in.Container
+				return c != nil && c.ReadOnly && c.User.Source == "container" && *c.User.UID == 1000 && in.Body == nil
+			}},
+		{name: "restart starts a stopped container: judged too", req: post("/containers/priv/restart", ``),
+			check: func(in *Input) bool { return in.Container != nil && in.Container.Privileged }},
+		{name: "an empty stored user is root (the image USER was merged at create)", req: post("/containers/priv/start", ``),
+			check: func(in *Input) bool { u := in.Container.User; return u.Raw == "" && u.UID != nil && *u.UID == 0 }},
+		{name: "a stored user name resolves in the container's own image", req: post("/containers/noname/start", ``),
+			check: func(in *Input) bool {
+				u := in.Container.User
+				return u.UID != nil && *u.UID == 1000 && u.Resolved
+			}},
+		{name: "a stored bind is a host mount", req: post("/containers/binder/start", ``),
+			check: func(in *Input) bool { return in.Container.Mounts[0].HostPath == "/etc" }},
+		{name: "start of a container that does not exist", req: post("/containers/ghost/start", ``), wantErr: "does not exist"},
+		{name: "start of a container whose image id the daemon does not give", req: post("/containers/orphan/start", ``), wantErr: "did not say which image"},
+		{name: "docker cp into a container whose user is a name", req: put("/v1.41/containers/noname/archive?path=/etc"),
+			check: func(in *Input) bool {
+				a := in.Archive
+				return a.Container == "noname" && a.Path == "/etc" && a.User.Name == "app" && a.User.UID == nil
+			}},
+		{name: "docker cp into a container with a numeric user", req: put("/containers/hardened/archive?path=/tmp"),
+			check: func(in *Input) bool { return *in.Archive.User.UID == 1000 }},
+		{name: "docker cp into a container that does not exist", req: put("/containers/ghost/archive?path=/"), wantErr: "does not exist"},
+	}
+	runBuildCases(t, Builder{Lookup: lookupWorld, Resolver: mapResolver{}}, tests)
+}
+
+// TestAuthSuffixGuard: engines without the CVE-2024-41110 fix withhold the
+// body of any request whose raw URI ends in "/auth".
+func TestAuthSuffixGuard(t *testing.T) {
+	t.Parallel()
+	tests := []buildCase{
+		{name: "bodiless start ending in /auth", req: post("/v1.23/containers/hardened/start?x=/auth", ``), wantErr: `ends in "/auth"`},
+		{name: "create ending in /auth", req: post("/v1.41/containers/create?x=/auth", `{"Image":"busybox"}`), wantErr: `ends in "/auth"`},
+		{name: "network connect ending in /auth", req: post("/networks/n/connect?a=/auth", `{"Container":"x"}`), wantErr: `ends in "/auth"`},
+		{name: "an unknown route ending in /auth", req: post("/containers/x/auth", `{}`), wantErr: `ends in "/auth"`},
+		{name: "docker login is POST /auth", req: post("/v1.41/auth", `{}`), check: func(in *Input) bool { return in.Route.Endpoint == "system.auth" }},
+		{name: "POST /auth with a query ending in /auth is still the login", req: post("/auth?x=/auth", `{}`),
+			check: func(in *Input) bool { return in.Route.Endpoint == "system.auth" }},
+		{name: "an encoded suffix is forwarded with its body", req: post("/v1.41/containers/hardened/start?x=%2Fauth", ``),
+			check: func(in *Input) bool { return in.Container != nil }},
 	}
 	runBuildCases(t, Builder{Lookup: lookupWorld, Resolver: mapResolver{}}, tests)
 }

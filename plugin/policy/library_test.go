@@ -12,14 +12,14 @@ const library = "../../policies"
 // profileRules are the restricted profile's rule ids (docs: README.md):
 // every rule directory under policies/authz/rules, sorted.
 var profileRules = []string{
-	"build_host_network", "cap_add_allowlist", "cpu_limit", "drop_all_caps", "exec_no_privileged",
-	"exec_non_root_user", "host_mounts", "image_mint_admin_only", "image_pull_trusted", "image_tag_trusted",
-	"loopback_ports", "memory_limit", "network_behind_host", "no_annotations", "no_buildkit_session",
-	"no_cgroup_parent", "no_devices", "no_host_namespaces", "no_new_privileges", "no_oom_kill_disable",
-	"no_privileged", "no_unconfined_profiles", "no_unsafe_sysctls", "no_unsafe_ulimits", "non_root_user",
-	"pids_limit", "plugin_admin_only", "read_only_rootfs", "request_lookup_failed",
-	"request_unknown_write_route", "service_no_plugin", "start_no_body", "trusted_images", "update_limits",
-	"volume_host_path",
+	"archive_named_user", "build_host_network", "cap_add_allowlist", "checkpoint_admin_only", "cpu_limit",
+	"drop_all_caps", "exec_no_privileged", "exec_non_root_user", "host_mounts", "image_mint_admin_only",
+	"image_pull_trusted", "image_tag_trusted", "loopback_ports", "memory_limit", "network_behind_host",
+	"no_annotations", "no_buildkit_session", "no_cgroup_parent", "no_devices", "no_host_namespaces",
+	"no_new_privileges", "no_oom_kill_disable", "no_privileged", "no_unconfined_profiles", "no_unsafe_sysctls",
+	"no_unsafe_ulimits", "non_root_user", "pids_limit", "plugin_admin_only", "read_only_rootfs",
+	"request_lookup_failed", "request_unknown_write_route", "service_no_plugin", "start_api_version",
+	"start_no_body", "swarm_admin_only", "trusted_images", "update_limits", "volume_host_path",
 }
 
 func TestLibraryRegoTests(t *testing.T) {

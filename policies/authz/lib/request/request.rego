@@ -7,11 +7,13 @@ default _config := {}
 _config := data.authz_config
 
 # is_container_create holds for every request that creates containers from
-# the typed view input.container: a container create, and a swarm service
-# create or update (whose tasks are containers). The plugin denies such a
-# request it cannot decode before Rego runs.
+# the typed view input.container: a container create, a swarm service
+# create or update (whose tasks are containers), and a start or restart,
+# where input.container is the container the daemon stored (made before
+# the plugin, or while a rule was in dryrun). The plugin denies such a
+# request it cannot decode or look up before Rego runs.
 is_container_create if {
-	input.route.endpoint in {"container.create", "service.create", "service.update"}
+	input.route.endpoint in {"container.create", "service.create", "service.update", "container.start", "container.restart"}
 	input.container
 }
 

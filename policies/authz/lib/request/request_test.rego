@@ -24,3 +24,9 @@ test_admin if {
 	not request.is_admin with input as {"user": {"name": ""}} with data.authz_config.admins as [""]
 	not request.is_admin with input as {"user": {"name": "bob"}} with data.authz_config.admins as ["ops"]
 }
+
+test_start_and_restart_judge_the_stored_container if {
+	request.is_container_create with input as {"route": {"endpoint": "container.start"}, "container": {}}
+	request.is_container_create with input as {"route": {"endpoint": "container.restart"}, "container": {}}
+	not request.is_container_create with input as {"route": {"endpoint": "container.unpause"}, "container": {}}
+}

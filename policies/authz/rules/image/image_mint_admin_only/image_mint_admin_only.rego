@@ -1,13 +1,16 @@
 # METADATA
-# title: Only admins may load, import or commit images while image trust is on
+# title: Only admins may load, import, commit or build images while image trust is on
 # description: |
-#   docker load, docker import and docker commit make local images under any
-#   name, trusted ones included, from content no registry vouches for. While
-#   image trust is on (params.allowed_images other than ["*"], or
-#   params.require_digest) only admins may. Off by default.
+#   docker load, docker import, docker commit and docker build make local
+#   images under any name, trusted ones included, from content no registry
+#   vouches for; a build also pulls its FROM images inside the daemon, past
+#   image_pull_trusted (both builders: the legacy one and BuildKit's
+#   POST /build?version=2 after /session). While image trust is on
+#   (params.allowed_images other than ["*"], or params.require_digest) only
+#   admins may. Off by default.
 # custom:
 #   severity: high
-#   fix: push the image to an allowed registry and pull it from there, or ask an admin (a TLS user listed in admins in data.json)
+#   fix: build and push the image elsewhere (CI) to an allowed registry and pull it from there, or ask an admin (a TLS user listed in admins in data.json)
 package authz.rules.image.image_mint_admin_only
 
 import data.authz.lib.images
@@ -31,6 +34,8 @@ _mints contains "docker import" if {
 }
 
 _mints contains "docker commit" if input.route.endpoint == "container.commit"
+
+_mints contains "docker build" if input.route.endpoint == "build"
 
 _who := sprintf("user %q", [input.user.name]) if input.user.name != ""
 

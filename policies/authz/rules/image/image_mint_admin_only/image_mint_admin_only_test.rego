@@ -23,6 +23,17 @@ test_deny_non_admins_when_trust_is_on if {
 	count(rule.deny) == 1 with input as _req("container.commit", "", "bob") with data.authz_config.params as {"require_digest": true}
 }
 
+# Both builders send POST /build (BuildKit with ?version=2, after /session);
+# an untagged build still pulls its FROM images inside the daemon.
+test_deny_builds_when_trust_is_on if {
+	count(rule.deny) == 0 with input as _req("build", "", "bob")
+	count(rule.deny) == 1 with input as _req("build", "", "bob") with data.authz_config.params as _on
+	count(rule.deny) == 1 with input as _req("build", "", "") with data.authz_config.params as {"require_digest": true}
+	count(rule.deny) == 0 with input as _req("build.prune", "", "") with data.authz_config.params as _on
+	count(rule.deny) == 0 with input as _req("build", "", "ops") with data.authz_config.params as _on
+		with data.authz_config.admins as ["ops"]
+}
+
 test_allow_admins if {
 	count(rule.deny) == 0 with input as _req("image.load", "load", "ops") with data.authz_config.params as _on
 		with data.authz_config.admins as ["ops"]
