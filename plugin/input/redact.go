@@ -293,6 +293,9 @@ func redactUserinfo(s string) string {
 // names are matched in any case (the daemon reads them case-sensitively, so
 // a variant is inert, but it would still be logged).
 func redactQuery(endpoint string, q map[string][]string) map[string][]string {
+	if endpoint != "build" && endpoint != "image.create" && endpoint != "container.commit" {
+		return q // nothing to redact: reads stay as cheap as they were
+	}
 	out := make(map[string][]string, len(q))
 	for name, vals := range q {
 		var f func(string) string
@@ -303,7 +306,7 @@ func redactQuery(endpoint string, q map[string][]string) map[string][]string {
 			f = redactUserinfo // a git or tarball URL with user:token@
 		case endpoint == "image.create" && strings.EqualFold(name, "fromSrc"):
 			f = redactUserinfo // docker import URL
-		case (endpoint == "image.create" || endpoint == "container.commit") && strings.EqualFold(name, "changes"):
+		case endpoint != "build" && strings.EqualFold(name, "changes"):
 			f = redactChanges // docker commit/import --change 'ENV PW=...'
 		}
 		if f == nil {
