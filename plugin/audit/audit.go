@@ -2,9 +2,9 @@
 // operator to review: who tried what, which rules failed, how to fix it.
 //
 // The schema is versioned and its keys are constants (the audit log is an
-// interface, like the input document). A record never holds a secret: the
-// input it is built from already carries Env names only, and no request
-// header is ever recorded.
+// interface, like the input document). A record never holds a secret: it
+// carries no body, no query and no header, and its messages are made from
+// the redacted input (input/redact.go).
 package audit
 
 import (

@@ -23,6 +23,7 @@ import (
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/metrics"
 	"github.com/dockward/dockward/plugin/policy"
+	"github.com/dockward/dockward/plugin/route"
 )
 
 // Options configure the plugin.
@@ -93,7 +94,9 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		User:        req.User,
 		AuthnMethod: req.UserAuthNMethod,
 		Method:      req.RequestMethod,
-		Path:        req.RequestURI,
+		// Until the request is routed: the raw URI without its query,
+		// which can carry secrets (buildargs, a remote's credentials).
+		Path: route.WithoutQuery(req.RequestURI),
 	}
 	var d decision.Decision
 	var internal bool // the plugin failed, as opposed to the request being refused
@@ -143,7 +146,8 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		ev.ContainerName, ev.Image = in.Container.Name, in.Container.Image
 	}
 	if p.log.IsLevelEnabled(logrus.DebugLevel) {
-		// Safe to log: the input holds Env names only and no headers.
+		// Safe to log: the input is redacted (input/redact.go) and holds
+		// no headers.
 		b, _ := json.Marshal(in)
 		p.log.WithFields(logrus.Fields{"decision_id": id, "input": string(b)}).Debug("input")
 	}

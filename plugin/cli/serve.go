@@ -56,8 +56,8 @@ badly signed download, keeps the last good policy in force. Until the first
 bundle is in force the policy directory decides (--bundle-fallback local) or
 every request is denied (--bundle-fallback deny); once one is, the directory
 is no longer reloaded (bundle wins). With decision_logs, every decision is
-also sent to the collector in OPA's decision-log format, with the redaction
-of the audit log (Env names only, no headers), through a bounded buffer: a
+also sent to the collector in OPA's decision-log format, with the input as
+the policy saw it (secrets redacted, no headers), through a bounded buffer: a
 collector that is down never slows a decision; the audit log keeps everything.`,
 		Example: `  dockward serve
   dockward serve --config /etc/dockward/config.yaml
@@ -82,7 +82,7 @@ collector that is down never slows a decision; the audit log keeps everything.`,
 	f.IntVar(&p.cfg.AuditMaxSizeMB, "audit-max-size", p.cfg.AuditMaxSizeMB, "rotate the audit log at this many MiB")
 	f.IntVar(&p.cfg.AuditMaxBackups, "audit-max-backups", p.cfg.AuditMaxBackups, "rotated audit logs to keep")
 	f.DurationVar(&p.cfg.EvalTimeout, "eval-timeout", p.cfg.EvalTimeout, "time budget of one decision; a timeout denies")
-	f.StringVar(&p.cfg.LogLevel, "log-level", p.cfg.LogLevel, "debug, info, warn or error (debug logs every input, Env values removed)")
+	f.StringVar(&p.cfg.LogLevel, "log-level", p.cfg.LogLevel, "debug, info, warn or error (debug logs every input, secrets redacted)")
 	f.StringVar(&p.cfg.DockerHost, "docker-host", p.cfg.DockerHost, "the daemon dockward guards, asked about images, containers and volumes a request names")
 	f.DurationVar(&p.cfg.LookupTimeout, "lookup-timeout", p.cfg.LookupTimeout, "time budget of one daemon lookup; a failed lookup denies")
 	f.StringVar(&p.cfg.MetricsAddr, "metrics-addr", p.cfg.MetricsAddr, "serve Prometheus /metrics and /healthz here (\":9464\" = loopback); off when empty")
@@ -338,8 +338,8 @@ func readCacheTTL(d time.Duration) time.Duration {
 }
 
 // decisionLog is what the collector receives for one decision: the input
-// document as the policy saw it (Env names only, no headers: the redaction
-// of the local audit log), the decision, and which policy made it.
+// document as the policy saw it (secrets redacted by input, no headers),
+// the decision, and which policy made it.
 func decisionLog(r authz.Result, in *input.Input, engine *policy.Engine) fleet.Decision {
 	ev := r.Event
 	d := fleet.Decision{

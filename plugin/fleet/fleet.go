@@ -291,7 +291,7 @@ func statusError(s bundle.Status) string {
 type Decision struct {
 	ID       string
 	Time     time.Time
-	Input    any // the input document: Env names only, no headers
+	Input    any // the input document: redacted (input/redact.go), no headers
 	Result   any
 	Revision string
 	Bundles  map[string]string // bundle name -> manifest revision, when a bundle decided

@@ -197,6 +197,9 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 	if err != nil {
 		return nil, err
 	}
+	// Secrets leave the document here, after the views computed their
+	// facts and before anything reads or logs it (redact.go).
+	redact(in)
 	return in, nil
 }
 
@@ -235,33 +238,7 @@ func decodeGeneric(raw []byte, ct string) (any, error) {
 	if err := d.Decode(&v); err != nil {
 		return nil, denyf("request body is not valid JSON: %v", err)
 	}
-	redactEnv(v)
 	return v, nil
-}
-
-// redactEnv replaces the values of any "Env" list (any key case) with the
-// variable names, so secrets never reach a policy, a log or an audit record.
-func redactEnv(v any) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, val := range t {
-			if strings.EqualFold(k, "env") {
-				if list, ok := val.([]any); ok {
-					for i, e := range list {
-						if s, ok := e.(string); ok {
-							list[i] = EnvName(s)
-						}
-					}
-					continue
-				}
-			}
-			redactEnv(val)
-		}
-	case []any:
-		for _, e := range t {
-			redactEnv(e)
-		}
-	}
 }
 
 // EnvName returns the name part of a NAME=value entry.

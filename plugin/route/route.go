@@ -9,6 +9,7 @@
 package route
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -26,6 +27,12 @@ type Route struct {
 	ID         string     // the {id} or {name} path parameter, if any
 }
 
+// WithoutQuery is a raw request URI without its query string.
+func WithoutQuery(rawURI string) string {
+	p, _, _ := strings.Cut(rawURI, "?")
+	return p
+}
+
 // Write reports whether the request can change state: anything but GET/HEAD.
 func (r Route) Write() bool { return r.Method != "GET" && r.Method != "HEAD" }
 
@@ -39,13 +46,19 @@ func Parse(method, rawURI string) (Route, error) {
 	if rawURI == "" {
 		return Route{}, fmt.Errorf("empty request URI")
 	}
+	// Errors name the URI without its query, which can carry secrets
+	// (POST /build?buildargs=...): they reach the audit log and the logs.
 	u, err := url.ParseRequestURI(rawURI)
 	if err != nil {
-		return Route{}, fmt.Errorf("parse request URI %q: %w", rawURI, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // ue.Error() repeats the whole URI
+		}
+		return Route{}, fmt.Errorf("parse request URI %q: %w", WithoutQuery(rawURI), err)
 	}
 	query, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return Route{}, fmt.Errorf("parse query of %q: %w", rawURI, err)
+		return Route{}, fmt.Errorf("parse query of %q: %w", WithoutQuery(rawURI), err)
 	}
 	p := u.Path // already percent-decoded: %2F becomes "/", as mux sees it
 	if !strings.HasPrefix(p, "/") {
