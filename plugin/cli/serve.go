@@ -31,7 +31,10 @@ type serveParams struct {
 }
 
 func newServe() *cobra.Command {
-	p := serveParams{cfg: config.Default()}
+	return serveCommand(&serveParams{cfg: config.Default()})
+}
+
+func serveCommand(p *serveParams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the Docker authorization plugin protocol on a unix socket",
@@ -42,7 +45,9 @@ runs with --authorization-plugin=dockward.
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
-read_cache_ttl, opa_config, bundle_fallback), then flags. The policy directory
+read_cache_ttl, opa_config, bundle_fallback), then flags; without a docker
+host in either, $DOCKER_HOST, else unix:///var/run/docker.sock. A decision,
+daemon lookups included, has eval_timeout (default 5s). The policy directory
 is compiled at start (a policy that does not compile stops the start) and
 reloaded on every change and on SIGHUP; a change that does not compile keeps
 the last good policy.
@@ -83,7 +88,7 @@ collector that is down never slows a decision; the audit log keeps everything.`,
 	f.IntVar(&p.cfg.AuditMaxBackups, "audit-max-backups", p.cfg.AuditMaxBackups, "rotated audit logs to keep")
 	f.DurationVar(&p.cfg.EvalTimeout, "eval-timeout", p.cfg.EvalTimeout, "time budget of one decision; a timeout denies")
 	f.StringVar(&p.cfg.LogLevel, "log-level", p.cfg.LogLevel, "debug, info, warn or error (debug logs every input, Env values removed)")
-	f.StringVar(&p.cfg.DockerHost, "docker-host", p.cfg.DockerHost, "the daemon dockward guards, asked about images, containers and volumes a request names")
+	f.StringVar(&p.cfg.DockerHost, "docker-host", "", "the daemon dockward guards, asked about images, containers and volumes a request names (default: docker_host from the config file, else $DOCKER_HOST, else "+config.Default().DockerHost+")")
 	f.DurationVar(&p.cfg.LookupTimeout, "lookup-timeout", p.cfg.LookupTimeout, "time budget of one daemon lookup; a failed lookup denies")
 	f.StringVar(&p.cfg.MetricsAddr, "metrics-addr", p.cfg.MetricsAddr, "serve Prometheus /metrics and /healthz here (\":9464\" = loopback); off when empty")
 	f.DurationVar(&p.cfg.ReadCacheTTL, "read-cache-ttl", p.cfg.ReadCacheTTL, "keep decisions on reads (GET/HEAD) this long, per policy revision; 0 disables")
@@ -95,9 +100,18 @@ collector that is down never slows a decision; the audit log keeps everything.`,
 
 // resolve layers defaults < file < flags: the file is read first, then every
 // flag the user set is applied again on top of it.
+//
+// docker_host alone has a step between the file and the default: the
+// DOCKER_HOST environment variable, as every Docker client reads it (flag >
+// file > DOCKER_HOST > unix:///var/run/docker.sock).
 func (p *serveParams) resolve(cmd *cobra.Command) error {
+	return p.resolveEnv(cmd, os.Getenv)
+}
+
+func (p *serveParams) resolveEnv(cmd *cobra.Command, getenv func(string) string) error {
 	flagCfg := p.cfg
 	cfg := config.Default()
+	cfg.DockerHost = "" // known only once the file, the flag or the environment say
 	path, required := config.DefaultFile, false
 	if p.configFile != "" {
 		path, required = p.configFile, true
@@ -126,6 +140,12 @@ func (p *serveParams) resolve(cmd *cobra.Command) error {
 	set("read-cache-ttl", func() { cfg.ReadCacheTTL = flagCfg.ReadCacheTTL })
 	set("opa-config", func() { cfg.OPAConfig = flagCfg.OPAConfig })
 	set("bundle-fallback", func() { cfg.BundleFallback = flagCfg.BundleFallback })
+	if cfg.DockerHost == "" {
+		cfg.DockerHost = getenv("DOCKER_HOST")
+	}
+	if cfg.DockerHost == "" {
+		cfg.DockerHost = config.Default().DockerHost
+	}
 	if err := cfg.Validate(); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}

@@ -68,3 +68,20 @@ func TestMissingFile(t *testing.T) {
 		t.Error("required missing file: no error")
 	}
 }
+
+// The annotated config install.sh ships holds the built-in defaults, so a
+// host installed from it and one run with no config behave the same (one
+// eval_timeout, not 5 s in code and 2 s in the file).
+func TestShippedConfigIsTheDefault(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if err := c.LoadFile("../../install/config.yaml", true); err != nil {
+		t.Fatal(err)
+	}
+	if c != Default() {
+		t.Fatalf("install/config.yaml differs from Default():\n file    %+v\n default %+v", c, Default())
+	}
+	if c.EvalTimeout != 5*time.Second {
+		t.Fatalf("eval_timeout %s: the README and --help say 5s", c.EvalTimeout)
+	}
+}
