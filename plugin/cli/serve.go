@@ -326,8 +326,9 @@ func listen(path string) (net.Listener, error) {
 }
 
 // logEngine logs the version of the engine dockward guards, once it answers
-// (dockerd usually starts after the plugin), and warns about engines whose
-// authorization plugin path has known bypasses.
+// (dockerd usually starts after the plugin), warns about engines whose
+// authorization plugin path has known bypasses, and sweeps the passwd
+// helpers an earlier run left.
 func logEngine(ctx context.Context, log *logrus.Logger, docker *daemon.Client) {
 	for delay := time.Second; ; delay = min(2*delay, time.Minute) {
 		engine, api, err := docker.Version(ctx)
@@ -337,6 +338,14 @@ func logEngine(ctx context.Context, log *logrus.Logger, docker *daemon.Client) {
 				log.WithFields(fields).Warn("the Docker engine has a known authorization-plugin bypass: " + w)
 			} else {
 				log.WithFields(fields).Info("guarding Docker engine")
+			}
+			// passwd helpers a crash left behind (never started, removed
+			// unforced): see daemon.SweepHelpers.
+			removed, err := docker.SweepHelpers(ctx)
+			if err != nil {
+				log.WithError(err).Warn("cannot sweep leftover passwd helper containers")
+			} else if len(removed) > 0 {
+				log.WithField("containers", removed).Info("removed passwd helper containers left by an earlier run")
 			}
 			return
 		}
