@@ -45,19 +45,21 @@ runs with --authorization-plugin=dockward.
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
-read_cache_ttl, opa_config, bundle_fallback), then flags; without a docker
-host in either, $DOCKER_HOST, else unix:///var/run/docker.sock. A decision,
-daemon lookups included, has eval_timeout (default 5s). The policy directory
-is compiled at start (a policy that does not compile stops the start) and
-reloaded on every change and on SIGHUP; a change that does not compile keeps
-the last good policy.
+read_cache_ttl, opa_config, bundle_fallback, bundle_allow_unsigned), then
+flags; a docker host named by neither is $DOCKER_HOST, else
+unix:///var/run/docker.sock. One decision, daemon lookups included, has
+eval_timeout (default 5s). The policy directory is compiled at start (a
+policy that does not compile stops the start) and reloaded on every change
+and on SIGHUP; a change that does not compile keeps the last good policy.
 
 Fleets: --opa-config names a standard OPA configuration file (YAML or JSON;
 keys services, labels, keys, bundles, decision_logs, persistence_directory;
 anything else is refused). Its bundles are polled from the bundle server
-(ETags, optional signatures) and each activated bundle is compiled with the
-same checks as the policy directory; one that fails them, or a corrupt or
-badly signed download, keeps the last good policy in force. Until the first
+(ETags) and must be signed: a bundle without a signing block is refused at
+start unless --bundle-allow-unsigned (bundle_allow_unsigned: true) opts out.
+Each activated bundle is compiled with the same checks as the policy
+directory; one that fails them, or a corrupt or badly signed download, keeps
+the last good policy in force. Until the first
 bundle is in force the policy directory decides (--bundle-fallback local) or
 every request is denied (--bundle-fallback deny); once one is, the directory
 is no longer reloaded (bundle wins). With decision_logs, every decision is
@@ -94,6 +96,7 @@ collector that is down never slows a decision; the audit log keeps everything.`,
 	f.DurationVar(&p.cfg.ReadCacheTTL, "read-cache-ttl", p.cfg.ReadCacheTTL, "keep decisions on reads (GET/HEAD) this long, per policy revision; 0 disables")
 	f.StringVar(&p.cfg.OPAConfig, "opa-config", p.cfg.OPAConfig, "standard OPA config file: policy bundles from a bundle server, remote decision logs (fleet mode)")
 	f.StringVar(&p.cfg.BundleFallback, "bundle-fallback", p.cfg.BundleFallback, "what decides until the first bundle is in force: local (the policy directory) or deny (every request)")
+	f.BoolVar(&p.cfg.BundleAllowUnsigned, "bundle-allow-unsigned", p.cfg.BundleAllowUnsigned, "poll bundles that are not signed (no signing block in the OPA config); refused at start without it")
 	f.StringVar(&p.cfg.HostRoot, "host-root", p.cfg.HostRoot, "where the host's / is mounted (managed plugin: /host); bind sources are resolved under it. Empty: the local filesystem")
 	return cmd
 }
@@ -140,6 +143,7 @@ func (p *serveParams) resolveEnv(cmd *cobra.Command, getenv func(string) string)
 	set("read-cache-ttl", func() { cfg.ReadCacheTTL = flagCfg.ReadCacheTTL })
 	set("opa-config", func() { cfg.OPAConfig = flagCfg.OPAConfig })
 	set("bundle-fallback", func() { cfg.BundleFallback = flagCfg.BundleFallback })
+	set("bundle-allow-unsigned", func() { cfg.BundleAllowUnsigned = flagCfg.BundleAllowUnsigned })
 	if cfg.DockerHost == "" {
 		cfg.DockerHost = getenv("DOCKER_HOST")
 	}
@@ -179,7 +183,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
 		}
 		host, _ := os.Hostname()
-		fl, err = fleet.New(fleet.Options{Config: oc, Log: log, Metrics: m, ID: host})
+		fl, err = fleet.New(fleet.Options{Config: oc, Log: log, Metrics: m, ID: host, AllowUnsigned: cfg.BundleAllowUnsigned})
 		if err != nil {
 			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
 		}
@@ -187,6 +191,9 @@ func serve(ctx context.Context, cfg config.Config) error {
 			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: bundle_fallback: deny, but %s configures no bundles", cfg.OPAConfig)}
 		}
 		log.WithFields(logrus.Fields{"opa_config": cfg.OPAConfig, "bundles": fl.Sources(), "decision_logs": oc.DecisionLogs, "injected": oc.Injected}).Info("fleet mode")
+		if cfg.BundleAllowUnsigned && fl.HasBundles() {
+			log.Warn("bundle_allow_unsigned: bundles without a signature are accepted; whoever can answer for the bundle server decides the policy")
+		}
 	}
 
 	// Fail closed from the first moment: without a policy that compiles

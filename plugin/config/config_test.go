@@ -32,6 +32,8 @@ func TestLoadFileAndValidate(t *testing.T) {
 		{name: "bad fallback", yaml: "opa_config: /o.yaml\nbundle_fallback: allow\n", wantErr: `invalid bundle_fallback "allow": expected local or deny`},
 		{name: "deny without bundles", yaml: "bundle_fallback: deny\n", wantErr: "only meaningful with opa_config"},
 		{name: "relative opa config", yaml: "opa_config: opa.yaml\n", wantErr: `invalid opa_config "opa.yaml"`},
+		{name: "unsigned bundles without bundles", yaml: "bundle_allow_unsigned: true\n", wantErr: "invalid bundle_allow_unsigned"},
+		{name: "unsigned bundles, opted out", yaml: "opa_config: /o.yaml\nbundle_allow_unsigned: true\n", check: func(c Config) bool { return c.BundleAllowUnsigned }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
