@@ -366,7 +366,7 @@ func (f *fleetEnv) serve(t *testing.T, name, socket, opaConfig, fallback string)
 		"--socket", socket,
 		"--policy-dir", f.policyDir,
 		"--audit-log", filepath.Join(f.dir, "audit-"+name, "audit.log"),
-		"--docker-host", "unix://"+f.dockerSock,
+		"--docker-host", "unix://" + f.dockerSock,
 		"--metrics-addr", fmt.Sprintf(":%d", port),
 		"--opa-config", opaConfig,
 		"--bundle-fallback", fallback}
