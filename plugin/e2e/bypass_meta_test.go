@@ -13,8 +13,9 @@ import "testing"
 // the suites skip those cases here and say so. Swarm (B11) replays its own
 // red case inline (it needs the swarm it sets up); users and exemptions
 // assert both outcomes in the same test. request_unknown_write_route is
-// not replayed: the daemon answers unknown routes 404 before asking any
-// plugin (see TestBypassUnknownWriteRoute).
+// not replayed: request_* guards cannot be put in dryrun (refused at load),
+// and the daemon answers unknown routes 404 before asking any plugin;
+// TestBypassUnknownWriteRoute asks the plugin directly instead.
 func TestBypassGuardsCanTurnRed(t *testing.T) {
 	hs := env(t)
 	rules := append([]string{"exec_no_privileged", "exec_non_root_user", "update_limits", "start_no_body",
