@@ -166,7 +166,9 @@ func TestFleet(t *testing.T) {
 
 	t.Run("decisions reach the collector, without secrets", func(t *testing.T) {
 		if enforcedID == "" {
-			t.Skip("no decision id from the enforce step")
+			// The enforce step failed, or its denial carried no decision
+			// id: either way there is nothing to look for at the collector.
+			t.Fatal("no decision id from the enforce step")
 		}
 		ev := f.collector.waitEvent(t, enforcedID, 10*time.Second)
 		labels, _ := ev["labels"].(map[string]any)
