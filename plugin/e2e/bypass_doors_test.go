@@ -429,6 +429,16 @@ func TestBypassUnknownWriteRoute(t *testing.T) {
 			})
 		}
 	})
+	// The one write route both engines have that endpoints.go lacks:
+	// OPTIONS on any path (CORS preflight), answered 200 with nothing done.
+	// request_unknown_write_route refuses it if the daemon asks; either
+	// way nothing is created.
+	t.Run("OPTIONS (report)", func(t *testing.T) {
+		before := hs.snap(t)
+		o := hs.raw(t, rawReq{method: "OPTIONS", uri: v + "/containers/create"})
+		t.Logf("REPORT: OPTIONS through dockerd: refused by dockward %v: %v", o.byPlugin(), o)
+		hs.expectNothingNew(t, before)
+	})
 	t.Run("to the plugin as dockerd asks", func(t *testing.T) {
 		ask := authzRequest(pluginSocket)
 		for _, rq := range routes {
