@@ -59,10 +59,10 @@ anything else is refused). Its bundles are polled from the bundle server
 start unless --bundle-allow-unsigned (bundle_allow_unsigned: true) opts out.
 Each activated bundle is compiled with the same checks as the policy
 directory; one that fails them, or a corrupt or badly signed download, keeps
-the last good policy in force. Until the first
-bundle is in force the policy directory decides (--bundle-fallback local) or
-every request is denied (--bundle-fallback deny); once one is, the directory
-is no longer reloaded (bundle wins). With decision_logs, every decision is
+the last good policy in force. Until the first bundle is in force the policy
+directory decides (--bundle-fallback local) or every request is denied
+(--bundle-fallback deny); once one is, the directory is no longer reloaded
+(bundle wins). With decision_logs, every decision is
 also sent to the collector in OPA's decision-log format, with the redaction
 of the audit log (Env names only, no headers), through a bounded buffer: a
 collector that is down never slows a decision; the audit log keeps everything.`,
