@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -61,11 +62,13 @@ func TestIsLeftoverHelper(t *testing.T) {
 
 // fakeEngine answers the few Engine API calls the sweep and readPasswd make.
 type fakeEngine struct {
-	mu         sync.Mutex
-	containers map[string]container.InspectResponse
-	removed    []string // "id force=..."
-	listQuery  string
-	delay      time.Duration // of every delete
+	mu          sync.Mutex
+	containers  map[string]container.InspectResponse
+	removed     []string // "id force=..."
+	listQuery   string
+	delay       time.Duration // of every delete
+	copyDelay   time.Duration // of every archive read
+	removedName string
 }
 
 var pathID = regexp.MustCompile(`^/v[0-9.]+/containers/([^/]+)(/json)?$`)
@@ -84,6 +87,22 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			list = append(list, container.Summary{ID: id, Names: []string{c.Name}, State: c.State.Status, Labels: c.Config.Labels})
 		}
 		_ = json.NewEncoder(w).Encode(list)
+	case strings.HasSuffix(r.URL.Path, "/containers/create"):
+		var body struct{ Labels map[string]string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		id := fmt.Sprintf("helper-%d", len(f.containers)+len(f.removed))
+		f.containers[id] = container.InspectResponse{ID: id, Name: "/" + r.URL.Query().Get("name"),
+			Config: &container.Config{Labels: body.Labels}, State: &container.State{Status: container.StateCreated}}
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(map[string]any{"Id": id})
+	case strings.HasSuffix(r.URL.Path, "/archive"):
+		f.mu.Unlock()
+		select { // a daemon slower than the decision's budget
+		case <-time.After(f.copyDelay):
+		case <-r.Context().Done():
+		}
+		f.mu.Lock()
+		http.Error(w, `{"message":"no such file"}`, http.StatusNotFound)
 	case pathID.MatchString(r.URL.Path):
 		id := pathID.FindStringSubmatch(r.URL.Path)[1]
 		c, ok := f.containers[id]
@@ -99,6 +118,7 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, `{"message":"cannot remove a running container"}`, http.StatusConflict)
 				return
 			}
+			f.removedName = strings.TrimPrefix(c.Name, "/")
 			delete(f.containers, id)
 			f.removed = append(f.removed, id+" force="+r.URL.Query().Get("force"))
 			w.WriteHeader(http.StatusNoContent)
@@ -175,5 +195,39 @@ func TestRemoveHelperOutOfBudget(t *testing.T) {
 			t.Fatal("the helper was never removed")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The whole passwd read, helper removal included, ends at the decision's
+// deadline (the ctx the plugin passes carries eval_timeout), not at three
+// lookup timeouts plus one; the helper still goes.
+func TestReadPasswdFitsTheDeadline(t *testing.T) {
+	t.Parallel()
+	// A daemon slow to copy and to remove: the old removal, synchronous
+	// with a fresh lookup timeout, held the answer a second past the deadline.
+	f := &fakeEngine{containers: map[string]container.InspectResponse{}, copyDelay: 5 * time.Second, delay: 1500 * time.Millisecond}
+	c := newFake(t, f) // lookup timeout 1s: 3 of them would be 3s
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.readPasswd(ctx, "sha256:img")
+	if took := time.Since(start); err == nil || took > 600*time.Millisecond {
+		t.Fatalf("readPasswd = %v after %s, want an error at the 200ms deadline", err, took)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f.mu.Lock()
+		left := len(f.containers)
+		f.mu.Unlock()
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the passwd helper was not removed: %v", f.containers)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.HasPrefix(f.removedName, HelperNamePrefix) {
+		t.Errorf("helper name %q lacks %s", f.removedName, HelperNamePrefix)
 	}
 }
