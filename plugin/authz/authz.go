@@ -55,7 +55,7 @@ type Plugin struct {
 // New returns a plugin that evaluates the engine's current policy.
 func New(ctx context.Context, engine *policy.Engine, builder input.Builder, auditLog *audit.Logger, log *logrus.Logger, opts Options) *Plugin {
 	if opts.EvalTimeout <= 0 {
-		opts.EvalTimeout = 2 * time.Second
+		opts.EvalTimeout = 5 * time.Second // config.Default().EvalTimeout
 	}
 	if opts.ReadCacheTTL == 0 {
 		opts.ReadCacheTTL = time.Second

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -81,7 +82,7 @@ decision_logs:
 	done := make(chan error, 1)
 	go func() {
 		_, err := run(t, ctx, "serve", "--socket", sock, "--policy-dir", pol, "--audit-log", filepath.Join(dir, "a.log"),
-			"--opa-config", opaCfg, "--bundle-fallback", "deny",
+			"--opa-config", opaCfg, "--bundle-fallback", "deny", "--bundle-allow-unsigned",
 			"--metrics-addr", fmt.Sprintf(":%d", port), "--docker-host", "unix://"+filepath.Join(dir, "none.sock"))
 		done <- err
 	}()
@@ -226,4 +227,27 @@ func status(t *testing.T, url string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// An OPA config whose bundles are not signed stops the start unless the
+// operator opts out (bundle_allow_unsigned): a config file may not weaken
+// the policy's provenance by leaving a block out.
+func TestServeRefusesUnsignedBundles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	opaCfg := filepath.Join(dir, "opa.yaml")
+	writeFile(t, opaCfg, `services:
+  bundles: {url: "http://127.0.0.1:1"}
+bundles:
+  authz: {service: bundles, resource: /b.tar.gz}
+`)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	_, err := run(t, ctx, "serve", "--socket", filepath.Join(dir, "p.sock"), "--policy-dir", "/nonexistent",
+		"--audit-log", filepath.Join(dir, "a.log"), "--opa-config", opaCfg)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(err.Error(), "bundles authz accept unsigned policy") ||
+		!strings.Contains(err.Error(), "bundle_allow_unsigned") {
+		t.Fatalf("err = %v, want exit 2 refusing unsigned bundles", err)
+	}
 }

@@ -31,7 +31,10 @@ type serveParams struct {
 }
 
 func newServe() *cobra.Command {
-	p := serveParams{cfg: config.Default()}
+	return serveCommand(&serveParams{cfg: config.Default()})
+}
+
+func serveCommand(p *serveParams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the Docker authorization plugin protocol on a unix socket",
@@ -42,22 +45,26 @@ runs with --authorization-plugin=dockward.
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
-read_cache_ttl, opa_config, bundle_fallback), then flags. The policy directory
-is compiled at start (a policy that does not compile stops the start) and
-reloaded on every change and on SIGHUP; a change that does not compile keeps
-the last good policy.
+read_cache_ttl, opa_config, bundle_fallback, bundle_allow_unsigned), then
+flags; a docker host named by neither is $DOCKER_HOST, else
+unix:///var/run/docker.sock. One decision, daemon lookups included, has
+eval_timeout (default 5s). The policy directory is compiled at start (a
+policy that does not compile stops the start) and reloaded on every change
+and on SIGHUP; a change that does not compile keeps the last good policy.
 
 Fleets: --opa-config names a standard OPA configuration file (YAML or JSON;
 keys services, labels, keys, bundles, decision_logs, persistence_directory;
 anything else is refused). Its bundles are polled from the bundle server
-(ETags, optional signatures) and each activated bundle is compiled with the
-same checks as the policy directory; one that fails them, or a corrupt or
-badly signed download, keeps the last good policy in force. Until the first
-bundle is in force the policy directory decides (--bundle-fallback local) or
-every request is denied (--bundle-fallback deny); once one is, the directory
-is no longer reloaded (bundle wins). With decision_logs, every decision is
-also sent to the collector in OPA's decision-log format, with the input as
-the policy saw it (secrets redacted, no headers), through a bounded buffer: a
+(ETags) and must be signed: a bundle without a signing block is refused at
+start unless --bundle-allow-unsigned (bundle_allow_unsigned: true) opts out.
+Each activated bundle is compiled with the same checks as the policy
+directory; one that fails them, or a corrupt or badly signed download, keeps
+the last good policy in force. Until the first bundle is in force the policy
+directory decides (--bundle-fallback local) or every request is denied
+(--bundle-fallback deny); once one is, the directory is no longer reloaded
+(bundle wins). With decision_logs, every decision is
+also sent to the collector in OPA's decision-log format, with the input
+as the policy saw it (secrets redacted, no headers), through a bounded buffer: a
 collector that is down never slows a decision; the audit log keeps everything.`,
 		Example: `  dockward serve
   dockward serve --config /etc/dockward/config.yaml
@@ -83,21 +90,31 @@ collector that is down never slows a decision; the audit log keeps everything.`,
 	f.IntVar(&p.cfg.AuditMaxBackups, "audit-max-backups", p.cfg.AuditMaxBackups, "rotated audit logs to keep")
 	f.DurationVar(&p.cfg.EvalTimeout, "eval-timeout", p.cfg.EvalTimeout, "time budget of one decision; a timeout denies")
 	f.StringVar(&p.cfg.LogLevel, "log-level", p.cfg.LogLevel, "debug, info, warn or error (debug logs every input, secrets redacted)")
-	f.StringVar(&p.cfg.DockerHost, "docker-host", p.cfg.DockerHost, "the daemon dockward guards, asked about images, containers and volumes a request names")
+	f.StringVar(&p.cfg.DockerHost, "docker-host", "", "the daemon dockward guards, asked about images, containers and volumes a request names (default: docker_host from the config file, else $DOCKER_HOST, else "+config.Default().DockerHost+")")
 	f.DurationVar(&p.cfg.LookupTimeout, "lookup-timeout", p.cfg.LookupTimeout, "time budget of one daemon lookup; a failed lookup denies")
 	f.StringVar(&p.cfg.MetricsAddr, "metrics-addr", p.cfg.MetricsAddr, "serve Prometheus /metrics and /healthz here (\":9464\" = loopback); off when empty")
 	f.DurationVar(&p.cfg.ReadCacheTTL, "read-cache-ttl", p.cfg.ReadCacheTTL, "keep decisions on reads (GET/HEAD) this long, per policy revision; 0 disables")
 	f.StringVar(&p.cfg.OPAConfig, "opa-config", p.cfg.OPAConfig, "standard OPA config file: policy bundles from a bundle server, remote decision logs (fleet mode)")
 	f.StringVar(&p.cfg.BundleFallback, "bundle-fallback", p.cfg.BundleFallback, "what decides until the first bundle is in force: local (the policy directory) or deny (every request)")
+	f.BoolVar(&p.cfg.BundleAllowUnsigned, "bundle-allow-unsigned", p.cfg.BundleAllowUnsigned, "poll bundles that are not signed (no signing block in the OPA config); refused at start without it")
 	f.StringVar(&p.cfg.HostRoot, "host-root", p.cfg.HostRoot, "where the host's / is mounted (managed plugin: /host); bind sources are resolved under it. Empty: the local filesystem")
 	return cmd
 }
 
 // resolve layers defaults < file < flags: the file is read first, then every
 // flag the user set is applied again on top of it.
+//
+// docker_host alone has a step between the file and the default: the
+// DOCKER_HOST environment variable, as every Docker client reads it (flag >
+// file > DOCKER_HOST > unix:///var/run/docker.sock).
 func (p *serveParams) resolve(cmd *cobra.Command) error {
+	return p.resolveEnv(cmd, os.Getenv)
+}
+
+func (p *serveParams) resolveEnv(cmd *cobra.Command, getenv func(string) string) error {
 	flagCfg := p.cfg
 	cfg := config.Default()
+	cfg.DockerHost = "" // known only once the file, the flag or the environment say
 	path, required := config.DefaultFile, false
 	if p.configFile != "" {
 		path, required = p.configFile, true
@@ -126,6 +143,13 @@ func (p *serveParams) resolve(cmd *cobra.Command) error {
 	set("read-cache-ttl", func() { cfg.ReadCacheTTL = flagCfg.ReadCacheTTL })
 	set("opa-config", func() { cfg.OPAConfig = flagCfg.OPAConfig })
 	set("bundle-fallback", func() { cfg.BundleFallback = flagCfg.BundleFallback })
+	set("bundle-allow-unsigned", func() { cfg.BundleAllowUnsigned = flagCfg.BundleAllowUnsigned })
+	if cfg.DockerHost == "" {
+		cfg.DockerHost = getenv("DOCKER_HOST")
+	}
+	if cfg.DockerHost == "" {
+		cfg.DockerHost = config.Default().DockerHost
+	}
 	if err := cfg.Validate(); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -159,7 +183,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
 		}
 		host, _ := os.Hostname()
-		fl, err = fleet.New(fleet.Options{Config: oc, Log: log, Metrics: m, ID: host})
+		fl, err = fleet.New(fleet.Options{Config: oc, Log: log, Metrics: m, ID: host, AllowUnsigned: cfg.BundleAllowUnsigned})
 		if err != nil {
 			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
 		}
@@ -167,6 +191,9 @@ func serve(ctx context.Context, cfg config.Config) error {
 			return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: bundle_fallback: deny, but %s configures no bundles", cfg.OPAConfig)}
 		}
 		log.WithFields(logrus.Fields{"opa_config": cfg.OPAConfig, "bundles": fl.Sources(), "decision_logs": oc.DecisionLogs, "injected": oc.Injected}).Info("fleet mode")
+		if cfg.BundleAllowUnsigned && fl.HasBundles() {
+			log.Warn("bundle_allow_unsigned: bundles without a signature are accepted; whoever can answer for the bundle server decides the policy")
+		}
 	}
 
 	// Fail closed from the first moment: without a policy that compiles
@@ -307,8 +334,9 @@ func listen(path string) (net.Listener, error) {
 }
 
 // logEngine logs the version of the engine dockward guards, once it answers
-// (dockerd usually starts after the plugin), and warns about engines whose
-// authorization plugin path has known bypasses.
+// (dockerd usually starts after the plugin), warns about engines whose
+// authorization plugin path has known bypasses, and sweeps the passwd
+// helpers an earlier run left.
 func logEngine(ctx context.Context, log *logrus.Logger, docker *daemon.Client) {
 	for delay := time.Second; ; delay = min(2*delay, time.Minute) {
 		engine, api, err := docker.Version(ctx)
@@ -318,6 +346,14 @@ func logEngine(ctx context.Context, log *logrus.Logger, docker *daemon.Client) {
 				log.WithFields(fields).Warn("the Docker engine has a known authorization-plugin bypass: " + w)
 			} else {
 				log.WithFields(fields).Info("guarding Docker engine")
+			}
+			// passwd helpers a crash left behind (never started, removed
+			// unforced): see daemon.SweepHelpers.
+			removed, err := docker.SweepHelpers(ctx)
+			if err != nil {
+				log.WithError(err).Warn("cannot sweep leftover passwd helper containers")
+			} else if len(removed) > 0 {
+				log.WithField("containers", removed).Info("removed passwd helper containers left by an earlier run")
 			}
 			return
 		}

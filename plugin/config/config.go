@@ -47,6 +47,9 @@ type Config struct {
 	// BundleFallback is what decides until the first bundle is in force:
 	// "local" (the policy directory) or "deny" (every request is denied).
 	BundleFallback string `yaml:"bundle_fallback"`
+	// BundleAllowUnsigned lets the OPA config poll bundles that are not
+	// signed (no signing block): an explicit opt-out, refused otherwise.
+	BundleAllowUnsigned bool `yaml:"bundle_allow_unsigned"`
 }
 
 // Default returns the built-in defaults.
@@ -99,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.BundleFallback == "deny" && c.OPAConfig == "" {
 		return fmt.Errorf("invalid bundle_fallback %q: only meaningful with opa_config (bundles)", c.BundleFallback)
+	}
+	if c.BundleAllowUnsigned && c.OPAConfig == "" {
+		return errors.New("invalid bundle_allow_unsigned: only meaningful with opa_config (bundles)")
 	}
 	if c.HostRoot != "" && !filepath.IsAbs(c.HostRoot) {
 		return fmt.Errorf("invalid host_root %q: must be an absolute path", c.HostRoot)

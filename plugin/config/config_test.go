@@ -32,6 +32,8 @@ func TestLoadFileAndValidate(t *testing.T) {
 		{name: "bad fallback", yaml: "opa_config: /o.yaml\nbundle_fallback: allow\n", wantErr: `invalid bundle_fallback "allow": expected local or deny`},
 		{name: "deny without bundles", yaml: "bundle_fallback: deny\n", wantErr: "only meaningful with opa_config"},
 		{name: "relative opa config", yaml: "opa_config: opa.yaml\n", wantErr: `invalid opa_config "opa.yaml"`},
+		{name: "unsigned bundles without bundles", yaml: "bundle_allow_unsigned: true\n", wantErr: "invalid bundle_allow_unsigned"},
+		{name: "unsigned bundles, opted out", yaml: "opa_config: /o.yaml\nbundle_allow_unsigned: true\n", check: func(c Config) bool { return c.BundleAllowUnsigned }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,5 +68,22 @@ func TestMissingFile(t *testing.T) {
 	}
 	if err := c.LoadFile("/nonexistent/dockward.yaml", true); err == nil {
 		t.Error("required missing file: no error")
+	}
+}
+
+// The annotated config install.sh ships holds the built-in defaults, so a
+// host installed from it and one run with no config behave the same (one
+// eval_timeout, not 5 s in code and 2 s in the file).
+func TestShippedConfigIsTheDefault(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if err := c.LoadFile("../../install/config.yaml", true); err != nil {
+		t.Fatal(err)
+	}
+	if c != Default() {
+		t.Fatalf("install/config.yaml differs from Default():\n file    %+v\n default %+v", c, Default())
+	}
+	if c.EvalTimeout != 5*time.Second {
+		t.Fatalf("eval_timeout %s: the README and --help say 5s", c.EvalTimeout)
 	}
 }

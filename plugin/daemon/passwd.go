@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/moby/sys/user"
 
@@ -91,27 +90,15 @@ func LookupUID(passwd []byte, name string) (int, error) {
 }
 
 func (c *Client) readPasswd(ctx context.Context, imageID string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 3*c.timeout)
+	// The whole read (create, copy, remove) fits the decision's deadline:
+	// the caller's ctx carries eval_timeout.
+	ctx, cancel := c.helperContext(ctx)
 	defer cancel()
-	pids := int64(1)
-	created, err := c.c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config: &container.Config{Image: imageID, User: "65534:65534", Cmd: []string{"true"},
-			Labels: map[string]string{"dockward.purpose": "read /etc/passwd to resolve a user name"}},
-		HostConfig: &container.HostConfig{
-			ReadonlyRootfs: true, CapDrop: []string{"ALL"}, SecurityOpt: []string{"no-new-privileges"},
-			NetworkMode: "none",
-			Resources:   container.Resources{Memory: 16 << 20, NanoCPUs: 100_000_000, PidsLimit: &pids},
-		},
-	})
+	created, err := c.c.ContainerCreate(ctx, helperSpec(imageID))
 	if err != nil {
 		return nil, fmt.Errorf("create a container to read /etc/passwd of %s: %w", imageID, err)
 	}
-	defer func() {
-		// A fresh context: the container must go even if ctx expired.
-		rctx, rcancel := context.WithTimeout(context.Background(), c.timeout)
-		defer rcancel()
-		_, _ = c.c.ContainerRemove(rctx, created.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-	}()
+	defer c.removeHelper(ctx, created.ID)
 	res, err := c.c.CopyFromContainer(ctx, created.ID, client.CopyFromContainerOptions{SourcePath: "/etc/passwd"})
 	if cerrdefs.IsNotFound(err) {
 		return nil, nil // no /etc/passwd: no names resolve

@@ -5,6 +5,10 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -359,7 +363,7 @@ func bypassB16(t *testing.T, hs *harness, red bool) {
 			}
 		}
 		if len(found) == 0 {
-			t.Skipf("no dryrun-deny for no_buildkit_session: the daemon did not ask the plugin about /session or /grpc on %s (see the log above)", hs.versions)
+			envSkip(t, "no dryrun-deny for no_buildkit_session: the daemon did not ask the plugin about /session or /grpc on %s (see the log above)", hs.versions)
 		}
 		t.Logf("audited: %v", found)
 	})
@@ -384,35 +388,100 @@ func rawWithDeadline(t *testing.T, hs *harness, rq rawReq, d time.Duration) outc
 
 // TestBypassUnknownWriteRoute: a write to a route dockward does not know is
 // refused by request_unknown_write_route, so a new daemon endpoint is never
-// allowed by default. A route the daemon itself does not have is answered
-// 404 by its router before any middleware runs; the test checks in the
-// plugin log whether the plugin was asked, and skips when it was not.
-func TestBypassUnknownWriteRoute(t *testing.T) { bypassUnknownRoute(t, env(t), false) }
-
-func bypassUnknownRoute(t *testing.T, hs *harness, red bool) {
+// allowed by default. Today's engines answer a route their router lacks
+// with 404 before any middleware runs, so through dockerd the test asserts
+// exactly that (404, nothing created, the plugin not asked) or, should an
+// engine ask, dockward's refusal. The guard itself is then proven the way
+// dockerd would reach it: authorization requests for the same routes sent
+// straight to the plugin's socket must be denied by the rule (and a known
+// read, the control, allowed). Without the rule the second part fails.
+func TestBypassUnknownWriteRoute(t *testing.T) {
+	hs := env(t)
 	v := "/v" + hs.apiVersion(t)
 	id := hs.compliantContainer(t, "dw-unknown", false)
-	for _, rq := range []rawReq{
+	routes := []rawReq{
 		{method: "POST", uri: v + "/containers/" + id + "/frobnicate", ctype: "application/json", body: []byte(`{}`)},
 		{method: "POST", uri: v + "/nonsense"},
 		{method: "DELETE", uri: v + "/nonsense/x"},
 		{method: "PUT", uri: v + "/containers/" + id + "/frobnicate"},
-	} {
-		t.Run(rq.method+" "+rq.uri, func(t *testing.T) {
-			off := logSize(t, hs.pluginLog)
-			o := hs.raw(t, rq)
-			if o.byPlugin() || red {
-				verdict(t, o, red, "request_unknown_write_route")
-				return
-			}
-			time.Sleep(200 * time.Millisecond)
-			b, _ := os.ReadFile(hs.pluginLog)
-			asked := int64(len(b)) > off && strings.Contains(string(b[off:]), strings.SplitN(rq.uri, "?", 2)[0][len(v):])
-			if o.succeeded() || asked {
-				t.Errorf("BYPASS: the plugin was asked (%v) and the request was not refused by dockward:\n%v", asked, o)
-				return
-			}
-			t.Skipf("the daemon answered without asking the plugin (its router has no such route): %v", o)
-		})
+	}
+	t.Run("through dockerd", func(t *testing.T) {
+		for _, rq := range routes {
+			t.Run(rq.method+" "+rq.uri, func(t *testing.T) {
+				before := hs.snap(t)
+				off := logSize(t, hs.pluginLog)
+				o := hs.raw(t, rq)
+				if o.byPlugin() {
+					verdict(t, o, false, "request_unknown_write_route")
+					hs.expectNothingNew(t, before)
+					return
+				}
+				time.Sleep(200 * time.Millisecond)
+				b, _ := os.ReadFile(hs.pluginLog)
+				asked := int64(len(b)) > off && strings.Contains(string(b[off:]), strings.SplitN(rq.uri, "?", 2)[0][len(v):])
+				switch {
+				case asked:
+					t.Errorf("BYPASS: the plugin was asked and the request was not refused by dockward:\n%v", o)
+				case o.status != http.StatusNotFound:
+					t.Errorf("the daemon answered %d without asking the plugin, want its router's 404:\n%v", o.status, o)
+				}
+				hs.expectNothingNew(t, before)
+			})
+		}
+	})
+	// The one write route both engines have that endpoints.go lacks:
+	// OPTIONS on any path (CORS preflight), answered 200 with nothing done.
+	// request_unknown_write_route refuses it if the daemon asks; either
+	// way nothing is created.
+	t.Run("OPTIONS (report)", func(t *testing.T) {
+		before := hs.snap(t)
+		o := hs.raw(t, rawReq{method: "OPTIONS", uri: v + "/containers/create"})
+		t.Logf("REPORT: OPTIONS through dockerd: refused by dockward %v: %v", o.byPlugin(), o)
+		hs.expectNothingNew(t, before)
+	})
+	t.Run("to the plugin as dockerd asks", func(t *testing.T) {
+		ask := authzRequest(pluginSocket)
+		for _, rq := range routes {
+			t.Run(rq.method+" "+rq.uri, func(t *testing.T) {
+				allow, msg := ask(t, rq.method, rq.uri, rq.ctype, rq.body)
+				if allow || !strings.Contains(msg, "[request_unknown_write_route]") {
+					t.Errorf("BYPASS: allow=%v %q, want a request_unknown_write_route denial", allow, msg)
+				}
+			})
+		}
+		// The control: the same channel allows a known read.
+		if allow, msg := ask(t, "GET", v+"/containers/json", "", nil); !allow {
+			t.Errorf("GET /containers/json straight to the plugin: denied %q, want allowed", msg)
+		}
+	})
+}
+
+// authzRequest sends one AuthZReq to the plugin socket, shaped as dockerd
+// sends it (RequestBody only for a JSON body), and returns Allow and the
+// message (Msg or Err).
+func authzRequest(sock string) func(t *testing.T, method, uri, ctype string, body []byte) (bool, string) {
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	return func(t *testing.T, method, uri, ctype string, body []byte) (bool, string) {
+		t.Helper()
+		headers := map[string]string{}
+		if ctype != "" {
+			headers["Content-Type"] = ctype
+		}
+		req, _ := json.Marshal(map[string]any{"RequestMethod": method, "RequestUri": uri, "RequestHeaders": headers, "RequestBody": body})
+		resp, err := c.Post("http://plugin/AuthZPlugin.AuthZReq", "application/json", bytes.NewReader(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Allow    bool
+			Msg, Err string
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Allow, r.Msg + r.Err
 	}
 }

@@ -14,8 +14,9 @@ import "testing"
 // red case inline (it needs the swarm it sets up), and so does swarm
 // membership (TestBypassSwarmAdmin, issue 11 item 1); users and exemptions
 // assert both outcomes in the same test. request_unknown_write_route is
-// not replayed: the daemon answers unknown routes 404 before asking any
-// plugin (see TestBypassUnknownWriteRoute).
+// not replayed: request_* guards cannot be put in dryrun (refused at load),
+// and the daemon answers unknown routes 404 before asking any plugin;
+// TestBypassUnknownWriteRoute asks the plugin directly instead.
 func TestBypassGuardsCanTurnRed(t *testing.T) {
 	hs := env(t)
 	rules := append([]string{"exec_no_privileged", "exec_non_root_user", "update_limits", "start_no_body",

@@ -16,7 +16,8 @@
 //	DOCKWARD_E2E_ENGINE      debian (/usr/sbin/dockerd, API 1.41; default) or
 //	                         current (dockerd and runc from DOCKWARD_E2E_BIN)
 //	DOCKWARD_E2E_BIN         directory of the current engine (default /opt/dwtools/bin)
-//	DOCKWARD_E2E_ALLOW_SKIP  1: skip instead of failing when the engine is missing
+//	DOCKWARD_E2E_ALLOW_SKIP  1: skip instead of failing when the environment lacks
+//	                         something (the engine, root, a swarm the sandbox allows)
 //	DOCKWARD_E2E_CLI         docker CLI to use (default /usr/bin/docker, else docker on PATH)
 //	DOCKWARD_E2E_POLICY_DIR  policies to copy (default: the repository's policies/)
 //	DOCKWARD_E2E_PLUGIN      plugin name dockward-<suffix> instead of dockward

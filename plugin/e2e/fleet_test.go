@@ -166,7 +166,9 @@ func TestFleet(t *testing.T) {
 
 	t.Run("decisions reach the collector, without secrets", func(t *testing.T) {
 		if enforcedID == "" {
-			t.Skip("no decision id from the enforce step")
+			// The enforce step failed, or its denial carried no decision
+			// id: either way there is nothing to look for at the collector.
+			t.Fatal("no decision id from the enforce step")
 		}
 		ev := f.collector.waitEvent(t, enforcedID, 10*time.Second)
 		labels, _ := ev["labels"].(map[string]any)
@@ -362,14 +364,22 @@ func (f *fleetEnv) serve(t *testing.T, name, socket, opaConfig, fallback string)
 	if name != "main" {
 		logPath = filepath.Join(f.dir, name+".log")
 	}
-	p, err := f.start("dockward-"+name, logPath, nil, f.dockward, "serve",
+	args := []string{"serve",
 		"--socket", socket,
 		"--policy-dir", f.policyDir,
 		"--audit-log", filepath.Join(f.dir, "audit-"+name, "audit.log"),
-		"--docker-host", "unix://"+f.dockerSock,
+		"--docker-host", "unix://" + f.dockerSock,
 		"--metrics-addr", fmt.Sprintf(":%d", port),
 		"--opa-config", opaConfig,
-		"--bundle-fallback", fallback)
+		"--bundle-fallback", fallback}
+	// Bundles must be signed unless the operator opts out: the configs
+	// without a signing block say so explicitly; the signed one does not.
+	if b, err := os.ReadFile(opaConfig); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(string(b), "signing:") {
+		args = append(args, "--bundle-allow-unsigned")
+	}
+	p, err := f.start("dockward-"+name, logPath, nil, f.dockward, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

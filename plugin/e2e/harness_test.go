@@ -218,6 +218,18 @@ func skipOrFail(why string) (*harness, string, error) {
 	return nil, "", errors.New(why + " (set DOCKWARD_E2E_ALLOW_SKIP=1 to skip instead)")
 }
 
+// envSkip skips t for a reason in the environment (not the test's own
+// branching) only when DOCKWARD_E2E_ALLOW_SKIP=1; otherwise the test fails,
+// so a run that proved nothing never reads as a pass.
+func envSkip(t *testing.T, format string, args ...any) {
+	t.Helper()
+	why := fmt.Sprintf(format, args...)
+	if os.Getenv("DOCKWARD_E2E_ALLOW_SKIP") == "1" {
+		t.Skip(why + " (skipped: DOCKWARD_E2E_ALLOW_SKIP=1)")
+	}
+	t.Fatal(why + " (set DOCKWARD_E2E_ALLOW_SKIP=1 to skip instead)")
+}
+
 // findDockerCLI prefers Debian's client (API 1.41, speaks to both engines).
 func findDockerCLI() (string, error) {
 	if p := os.Getenv("DOCKWARD_E2E_CLI"); p != "" {

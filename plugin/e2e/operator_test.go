@@ -130,7 +130,9 @@ func TestScanJudgesExistingContainers(t *testing.T) {
 			modes["read_only_rootfs"] = "dryrun"
 			cfg["modes"] = modes
 		})
-		bad := strings.TrimSpace(hs.mustDocker(t, append(append([]string{"create", "--name", "scan-writable"}, without(hardened, "--read-only")...), testImage, "true")...))
+		// It wears the label of dockward's passwd helpers, which any client
+		// can set: scan must judge it all the same (issue 11, item 16).
+		bad := strings.TrimSpace(hs.mustDocker(t, append(append([]string{"create", "--name", "scan-writable", "--label", "dockward.purpose=read /etc/passwd to resolve a user name"}, without(hardened, "--read-only")...), testImage, "true")...))
 		t.Cleanup(func() { hs.docker(t, "rm", "-f", bad) })
 	}
 	out, code := hs.dockwardCmd(t, "scan", "--all", "--json", "--policy-dir", pristine, "--docker-host", host)

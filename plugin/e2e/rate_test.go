@@ -42,13 +42,15 @@ var rateBody = `{"Image":"` + testImage + `","Cmd":["true"],"User":"1000:1000",
 // (in ABBA order), and the median ratio of round pairs is compared per
 // workload, with each round's plugin and dockerd CPU per operation logged.
 //
-// The issue's target is 90% for both workloads. Reads meet it (91-109% in
-// our runs) and are held to it. Create+delete pairs do not reliably (78-100%
-// in our runs, either engine): 4 clients saturate the 2 CPUs, so the rate
-// follows CPU per pair, and dockward's ~3 ms (two policy evaluations, cold
-// caches) against the floor's ~1 ms is 10-20% of dockerd's 11-22 ms
-// (plugin/BENCHMARKS.md). They are held to 70%, a guard against
-// regressions (a lookup per create, say), not the target.
+// Reads are held to the issue's target, 90% of the floor's rate (91-109% in
+// our runs). Create+delete pairs are not gated on rate: 4 clients saturate
+// the 2 CPUs, so their rate follows CPU per pair and swung 78-113% between
+// runs (either engine), well inside any rate threshold a real regression
+// would cross. They are gated on what dockward controls instead, its own
+// CPU per pair against the floor plugin's in the same run: measured 2.5-3.7
+// ms against 0.6-1.2 ms (plugin/BENCHMARKS.md), a median ratio of about
+// 3-5x; held to maxPairCPURatio, which one more policy evaluation or a
+// lookup per create would cross.
 //
 // DOCKWARD_E2E_RATE_SECONDS sets a round's length, DOCKWARD_E2E_RATE_WORKERS
 // the number of clients (default 4).
@@ -69,15 +71,16 @@ func TestRateThroughDockerd(t *testing.T) {
 	type workload struct {
 		name   string
 		op     func(c *http.Client) error
-		want   float64 // the least ratio that passes
+		want   float64 // the least rate ratio that passes; 0: not gated on rate
+		maxCPU float64 // the largest plugin CPU per op, dockward over floor; 0: not gated on CPU
 		rounds int
 		dur    time.Duration
 	}
 	// Reads are cheap for dockerd, so the plugin's share, and the noise of
 	// a round, are larger: more, shorter rounds.
 	workloads := []workload{
-		{"create+delete", func(c *http.Client) error { return createDelete(c) }, 0.70, 8, 3 * time.Second},
-		{"GET /containers/json, /version, /images/json", func(c *http.Client) error { return gets(c) }, 0.90, 14, 2 * time.Second},
+		{"create+delete", func(c *http.Client) error { return createDelete(c) }, 0, maxPairCPURatio, 8, 3 * time.Second},
+		{"GET /containers/json, /version, /images/json", func(c *http.Client) error { return gets(c) }, 0.90, 0, 14, 2 * time.Second},
 	}
 	workers := 4
 	if v := os.Getenv("DOCKWARD_E2E_RATE_WORKERS"); v != "" {
@@ -91,6 +94,7 @@ func TestRateThroughDockerd(t *testing.T) {
 			dur = roundLen
 		}
 		rates := map[string][]float64{}
+		cpuPerOp := map[string][]float64{} // plugin CPU per op, µs
 		for r := 0; r < rounds; r++ {
 			// ABBA order: the daemon slows as it ages (its per-call CPU
 			// drifts up over a run), so neither plugin always goes second.
@@ -100,16 +104,20 @@ func TestRateThroughDockerd(t *testing.T) {
 			}
 			for _, which := range order {
 				d.serve(t, which)
-				pcpu0, _ := bench.CPUTime(d.plugin.cmd.Process.Pid)
+				pcpu0, err0 := bench.CPUTime(d.plugin.cmd.Process.Pid)
 				dcpu0, _ := bench.CPUTime(d.daemon.cmd.Process.Pid)
 				rate, ops, err := d.drive(workers, dur, w.op)
 				if err != nil {
 					t.Fatalf("%s with %s, round %d: %v\n%s", w.name, which, r+1, err, tail(d.pluginLog, 20))
 				}
-				pcpu1, _ := bench.CPUTime(d.plugin.cmd.Process.Pid)
+				pcpu1, err1 := bench.CPUTime(d.plugin.cmd.Process.Pid)
 				dcpu1, _ := bench.CPUTime(d.daemon.cmd.Process.Pid)
+				if w.maxCPU > 0 && (err0 != nil || err1 != nil) {
+					t.Fatalf("CPU time of the %s plugin: %v %v", which, err0, err1)
+				}
 				pcpu, dcpu := pcpu1-pcpu0, dcpu1-dcpu0
 				rates[which] = append(rates[which], rate)
+				cpuPerOp[which] = append(cpuPerOp[which], perOp(pcpu, ops))
 				t.Logf("%-48s round %d %-8s %7.1f ops/s  CPU per op: plugin %6.0f µs, dockerd %6.0f µs",
 					w.name, r+1, which, rate, perOp(pcpu, ops), perOp(dcpu, ops))
 			}
@@ -123,11 +131,21 @@ func TestRateThroughDockerd(t *testing.T) {
 		ratio := median(ratios)
 		t.Logf("%s: floor %.1f ops/s, dockward %.1f ops/s (medians); median ratio of round pairs %.0f%% (%d rounds of %s, %d clients)",
 			w.name, median(rates["floor"]), median(rates["dockward"]), 100*ratio, rounds, dur, workers)
-		if ratio < w.want {
+		cpuRatio := median(cpuPerOp["dockward"]) / median(cpuPerOp["floor"])
+		t.Logf("%s: plugin CPU per op: floor %.0f µs, dockward %.0f µs (medians): %.1fx",
+			w.name, median(cpuPerOp["floor"]), median(cpuPerOp["dockward"]), cpuRatio)
+		if w.want > 0 && ratio < w.want {
 			t.Errorf("%s: dockward reaches %.0f%% of the always-allow rate, want >= %.0f%%", w.name, 100*ratio, 100*w.want)
+		}
+		if w.maxCPU > 0 && !(cpuRatio <= w.maxCPU) { // NaN (a zero floor) fails too
+			t.Errorf("%s: dockward spends %.1fx the floor plugin's CPU per op, want <= %.1fx", w.name, cpuRatio, w.maxCPU)
 		}
 	}
 }
+
+// maxPairCPURatio bounds dockward's CPU per create+delete pair as a
+// multiple of the floor plugin's (measured medians ~3-5x; see above).
+const maxPairCPURatio = 6.0
 
 // rateDaemon is a second isolated dockerd whose authorization plugin is the
 // test's own socket.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,6 +59,45 @@ func TestPolicyReload(t *testing.T) {
 			t.Errorf("with the broken edit, denied for %v, want [read_only_rootfs]", d.rules)
 		}
 		hs.runAllowed(t, hardened)
+	})
+
+	// data.json is typed at load (issue 11, item 16): a parameter of the
+	// wrong type, a typo in a name and a mode for a request_* guard are each
+	// a rejected edit, never a policy where the limit silently stops firing.
+	t.Run("mistyped data keeps the last good policy", func(t *testing.T) {
+		hs.writeFileAtomic(t, ruleFile, origRule)
+		time.Sleep(time.Second) // the same policy as in force: nothing to log
+		for _, tc := range []struct{ name, from, to, want string }{
+			{"max_memory as a docker size", `"max_memory": 4294967296`, `"max_memory": "4g"`, `params.max_memory is \"4g\"`},
+			{"a misspelt parameter", `"max_memory": 4294967296`, `"max_memroy": 1024`, "params.max_memroy: unknown parameter"},
+			{"a request guard in dryrun", `"no_buildkit_session": "dryrun"`, `"no_buildkit_session": "dryrun", "request_unknown_write_route": "dryrun"`, "modes.request_unknown_write_route: request_* guards are always enforced"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				edited := bytes.Replace(origData, []byte(tc.from), []byte(tc.to), 1)
+				if bytes.Equal(edited, origData) {
+					t.Fatalf("data.json has no %s to edit", tc.from)
+				}
+				off := logSize(t, hs.pluginLog)
+				hs.writeFileAtomic(t, dataFile, edited)
+				line := waitForLog(t, hs.pluginLog, off, "keeping", reloadTimeout)
+				if !strings.Contains(line, tc.want) {
+					t.Errorf("reload refused, but not for %q: %s", tc.want, line)
+				}
+				// The last good policy still caps memory at 4 GiB: with "4g"
+				// loaded, 8 GiB would pass (Rego orders every number before
+				// every string).
+				d := expectDenied(t, hs.docker(t, runArgs(replace(hardened, "--memory", "--memory=8g"), "true")...))
+				if len(d.rules) != 1 || d.rules[0] != "memory_limit" {
+					t.Errorf("with the rejected edit, denied for %v, want [memory_limit]", d.rules)
+				}
+				// policy check refuses the same directory, as serve would.
+				if out, code := hs.dockwardCmd(t, "policy", "check", hs.policyDir); code == 0 || !strings.Contains(out, strings.ReplaceAll(tc.want, `\"`, `"`)) {
+					t.Errorf("dockward policy check = %d:\n%s", code, out)
+				}
+				hs.writeFileAtomic(t, dataFile, origData)
+				time.Sleep(time.Second)
+			})
+		}
 	})
 
 	t.Run("fixed edit takes effect", func(t *testing.T) {

@@ -58,6 +58,10 @@ type Options struct {
 	// ID is labels.id of every decision-log event (default: the hostname).
 	ID        string
 	QueueSize int // 0: DefaultQueueSize
+	// AllowUnsigned lets bundles without a signing block (or with
+	// allow_unsigned_delta_bundles) be polled: the operator's explicit
+	// opt-out (bundle_allow_unsigned). Without it New refuses them.
+	AllowUnsigned bool
 }
 
 // Fleet is the running OPA plugin manager with its bundle and decision-log
@@ -115,6 +119,11 @@ func New(o Options) (*Fleet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opa config bundles: %w", err)
 		}
+		if unsigned := unsignedBundles(bc); len(unsigned) > 0 && !o.AllowUnsigned {
+			return nil, fmt.Errorf("bundles %s accept unsigned policy: whoever can answer for the bundle server decides what every host enforces; "+
+				"add a signing block (signing: {keyid: ...} with the key under keys; dockward policy bundle --signing-key) "+
+				"or opt out explicitly with bundle_allow_unsigned: true (--bundle-allow-unsigned)", strings.Join(unsigned, ", "))
+		}
 		for name, src := range bc.Bundles {
 			where := src.Resource
 			if c := m.Client(src.Service); c.Config() != nil {
@@ -144,6 +153,20 @@ func New(o Options) (*Fleet, error) {
 		}
 	}
 	return f, nil
+}
+
+// unsignedBundles lists the bundles OPA would activate without a verified
+// signature: no signing block (with keys configured, OPA then verifies a
+// signature only if one is present), or unsigned delta bundles allowed.
+func unsignedBundles(bc *bundle.Config) []string {
+	var names []string
+	for name, src := range bc.Bundles {
+		if !src.Signing.SignatureRequired() || src.Signing.UnsignedDeltaBundlesAllowed() {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Sources says where the bundles come from: "authz from http://host/b.tar.gz".

@@ -169,7 +169,9 @@ func startFleet(t *testing.T, config string, engine *policy.Engine, m *metrics.M
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := New(Options{Config: c, Log: quietLog(), Metrics: m, ID: "host-1"})
+	// These tests serve unsigned bundles: the operator's opt-out (the
+	// refusal without it is TestNewRefusesUnsignedBundles).
+	f, err := New(Options{Config: c, Log: quietLog(), Metrics: m, ID: "host-1", AllowUnsigned: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,5 +411,42 @@ func TestDecisionLogBounded(t *testing.T) {
 	g.LogDecision(Decision{ID: "b"})
 	if text := scrape(t, m2); !strings.Contains(text, "dockward_decision_log_queue_dropped_total 1") {
 		t.Errorf("queue drop not counted:\n%s", grepLines(text, "dockward_decision_log"))
+	}
+}
+
+// Bundles must be signed unless the operator opts out: whoever answers for
+// the bundle server otherwise decides every host's policy.
+func TestNewRefusesUnsignedBundles(t *testing.T) {
+	t.Parallel()
+	const svc = `"services":{"s":{"url":"http://127.0.0.1:1"}}`
+	const keys = `"keys":{"fleet":{"algorithm":"HS256","key":"secret"}}`
+	tests := []struct {
+		name, config  string
+		allowUnsigned bool
+		wantErr       string
+	}{
+		{"no signing block", `{` + svc + `,"bundles":{"authz":{"service":"s","resource":"b.tar.gz"}}}`, false, "bundles authz accept unsigned policy"},
+		{"keys but no signing block (OPA then verifies only a signature that is there)", `{` + svc + `,` + keys + `,"bundles":{"authz":{"service":"s","resource":"b.tar.gz"}}}`, false, "bundles authz accept unsigned policy"},
+		{"unsigned delta bundles allowed", `{` + svc + `,` + keys + `,"bundles":{"authz":{"service":"s","resource":"b.tar.gz","signing":{"keyid":"fleet","allow_unsigned_delta_bundles":true}}}}`, false, "accept unsigned policy"},
+		{"one of two unsigned", `{` + svc + `,` + keys + `,"bundles":{"a":{"service":"s","resource":"a.tar.gz","signing":{"keyid":"fleet"}},"b":{"service":"s","resource":"b.tar.gz"}}}`, false, "bundles b accept"},
+		{"signed", `{` + svc + `,` + keys + `,"bundles":{"authz":{"service":"s","resource":"b.tar.gz","signing":{"keyid":"fleet"}}}}`, false, ""},
+		{"unsigned, opted out", `{` + svc + `,"bundles":{"authz":{"service":"s","resource":"b.tar.gz"}}}`, true, ""},
+		{"decision logs only", `{` + svc + `,"decision_logs":{"service":"s"}}`, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := ParseConfig([]byte(tt.config))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = New(Options{Config: c, Log: quietLog(), AllowUnsigned: tt.allowUnsigned})
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("err = %v, want none", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }

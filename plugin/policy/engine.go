@@ -89,7 +89,7 @@ func Compile(ctx context.Context, origin string, modules map[string]*ast.Module,
 	if len(modules) == 0 {
 		return nil, fmt.Errorf("no .rego policy files in %s", origin)
 	}
-	if err := validateConfig(data); err != nil {
+	if err := validateConfig(data, modules); err != nil {
 		return nil, err
 	}
 	opts := []func(*rego.Rego){

@@ -7,6 +7,7 @@ package scan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -18,10 +19,6 @@ import (
 	"github.com/dockward/dockward/plugin/authz"
 	"github.com/dockward/dockward/plugin/input"
 )
-
-// LookupLabel marks the short-lived containers dockward creates to read an
-// image's /etc/passwd; they are not the operator's and are skipped.
-const LookupLabel = "dockward.purpose"
 
 // ContainerLister is what scan needs from the daemon.
 type ContainerLister interface {
@@ -54,12 +51,18 @@ func Run(ctx context.Context, src ContainerLister, d Decider, all bool) ([]Findi
 		return nil, err
 	}
 	var out []Finding
+	// Every container is judged: none is skipped for a label or a name,
+	// which any client can set (a privileged container labelled as one of
+	// dockward's passwd helpers would pass unseen). The helpers themselves
+	// are never started, pass the restricted policy by construction and are
+	// removed right after use; one left by a crash shows up here (with
+	// --all) until serve sweeps it at its next start.
 	for _, s := range list {
-		if _, ok := s.Labels[LookupLabel]; ok {
-			continue
-		}
 		name := strings.TrimPrefix(firstOr(s.Names, s.ID), "/")
 		info, err := src.Container(ctx, s.ID)
+		if errors.Is(err, input.ErrNotFound) {
+			continue // removed since the listing: nothing left to judge
+		}
 		if err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", name, err)
 		}

@@ -55,13 +55,17 @@ func TestRun(t *testing.T) {
 	d := fakeDaemon{
 		StaticLookup: input.StaticLookup{
 			Images:     map[string]input.ImageInfo{"busybox": {ID: "sha256:bb"}},
-			Containers: map[string]container.CreateRequest{"id-a": hardened, "id-b": {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Privileged: true}}, "id-c": unconfined},
+			Containers: map[string]container.CreateRequest{"id-a": hardened, "id-b": {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Privileged: true}}, "id-c": unconfined, "id-x": {Config: &container.Config{Image: "busybox", Labels: map[string]string{"dockward.purpose": "read /etc/passwd to resolve a user name"}}, HostConfig: &container.HostConfig{Privileged: true}}},
 		},
 		list: []container.Summary{
 			{ID: "id-b", Names: []string{"/legacy"}, State: "running"},
 			{ID: "id-a", Names: []string{"/web"}, State: "running"},
 			{ID: "id-c", Names: []string{"/sysadmin"}, State: "exited"},
-			{ID: "id-x", Names: []string{"/lookup"}, Labels: map[string]string{LookupLabel: "passwd"}},
+			// A label (or name) any client can set does not hide a
+			// container: this one claims to be a passwd helper.
+			{ID: "id-x", Names: []string{"/dockward-passwd-0123"}, State: "running", Labels: map[string]string{"dockward.purpose": "read /etc/passwd to resolve a user name"}},
+			// Listed, then removed before the inspect: skipped, not an error.
+			{ID: "id-gone", Names: []string{"/gone"}, State: "exited"},
 		},
 	}
 	c, err := policy.Load(t.Context(), "../../policies")
@@ -79,7 +83,7 @@ func TestRun(t *testing.T) {
 	for _, f := range findings {
 		got[f.Name] = f.Result.Decision.Allow
 	}
-	want := map[string]bool{"web": true, "legacy": false, "sysadmin": false}
+	want := map[string]bool{"web": true, "legacy": false, "sysadmin": false, "dockward-passwd-0123": false}
 	if len(got) != len(want) {
 		t.Fatalf("findings %v, want %v", got, want)
 	}
@@ -88,7 +92,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: allow=%v, want %v", name, got[name], allow)
 		}
 	}
-	if findings[0].Name != "legacy" {
+	if findings[0].Name != "dockward-passwd-0123" || findings[1].Name != "legacy" {
 		t.Errorf("not sorted by name: %s first", findings[0].Name)
 	}
 	for _, f := range findings {

@@ -26,12 +26,19 @@ decision := {
 violations contains v if {
 	some v in _all
 	not _waived(v)
-	object.get(_modes, v.id, "enforce") != "dryrun"
+	not _dryrun(v)
 }
 
 dryrun contains v if {
 	some v in _all
 	not _waived(v)
+	_dryrun(v)
+}
+
+# Request guards are never in dryrun either: the plugin refuses such a mode
+# at load, and this holds should one get past it.
+_dryrun(v) if {
+	_exemptable(v)
 	object.get(_modes, v.id, "enforce") == "dryrun"
 }
 

@@ -127,6 +127,20 @@ test_deny_request_guard_never_exempted if {
 	count(d.exempted) == 0
 }
 
+test_deny_request_guard_never_dryrun if {
+	inp := {
+		"user": {"name": "", "authn_method": ""},
+		"request": {"method": "POST", "path": "/frobnicate", "api_version": "", "query": {}},
+		"route": {"endpoint": "", "id": "", "write": true},
+		"body": null,
+	}
+	d := authz.decision with input as inp
+		with data.authz_config.modes as {"request_unknown_write_route": "dryrun"}
+	not d.allow
+	[v.id | some v in d.violations] == ["request_unknown_write_route"]
+	count(d.dryrun) == 0
+}
+
 test_allow_decision_defined_without_config if {
 	authz.decision.allow with input as fixtures.create_compliant with data.authz_config as {}
 }

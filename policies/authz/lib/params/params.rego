@@ -8,6 +8,30 @@ default _given := {}
 
 _given := data.authz_config.params
 
+# The type of every parameter read below. dockward checks data.json against
+# it when the policy loads (plugin/policy), so "max_memory": "4g" is a load
+# error (a reload keeps the last good policy) rather than a limit that never
+# fires, and a name not listed here is refused as a typo. A parameter read
+# with object.get(_given, ...) without a type here fails the load too.
+# Types: "positive integer", "positive number", "boolean", "list of strings",
+# "object of positive integers".
+types := {
+	"max_memory": "positive integer",
+	"max_cpus": "positive number",
+	"max_pids": "positive integer",
+	"allowed_capabilities": "list of strings",
+	"allowed_host_paths": "list of strings",
+	"allowed_publish_ips": "list of strings",
+	"allowed_user_names": "list of strings",
+	"safe_sysctls": "list of strings",
+	"docker_socket_paths": "list of strings",
+	"allowed_images": "list of strings",
+	"allowed_network_drivers": "list of strings",
+	"allowed_annotations": "list of strings",
+	"allowed_ulimits": "object of positive integers",
+	"require_digest": "boolean",
+}
+
 max_memory := object.get(_given, "max_memory", 4294967296)
 
 max_cpus := object.get(_given, "max_cpus", 4)

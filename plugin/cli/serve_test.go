@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dockward/dockward/plugin/config"
+)
+
+// serve asks the daemon at --docker-host, else the config file's
+// docker_host, else $DOCKER_HOST (as every Docker client), else the default
+// socket.
+func TestServeDockerHostPrecedence(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	withHost := filepath.Join(dir, "with-host.yaml")
+	without := filepath.Join(dir, "without-host.yaml")
+	if err := os.WriteFile(withHost, []byte("docker_host: unix:///from/file.sock\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(without, []byte("log_level: warn\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, env string
+		args      []string
+		want      string
+	}{
+		{"flag over file and env", "unix:///from/env.sock", []string{"--config", withHost, "--docker-host", "unix:///from/flag.sock"}, "unix:///from/flag.sock"},
+		{"file over env", "unix:///from/env.sock", []string{"--config", withHost}, "unix:///from/file.sock"},
+		{"env without a host in the file", "tcp://127.0.0.1:2376", []string{"--config", without}, "tcp://127.0.0.1:2376"},
+		{"default", "", []string{"--config", without}, config.Default().DockerHost},
+		{"bad env is refused, not ignored", "ssh://host", []string{"--config", without}, "invalid docker_host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := &serveParams{cfg: config.Default()}
+			cmd := serveCommand(p)
+			if err := cmd.ParseFlags(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := p.resolveEnv(cmd, func(k string) string {
+				if k == "DOCKER_HOST" {
+					return tt.env
+				}
+				return ""
+			})
+			if strings.HasPrefix(tt.want, "invalid") {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("err = %v, want %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.cfg.DockerHost != tt.want {
+				t.Fatalf("docker host = %q, want %q", p.cfg.DockerHost, tt.want)
+			}
+		})
+	}
+}
+
+func TestServeHelpNamesDockerHost(t *testing.T) {
+	t.Parallel()
+	cmd := newServe()
+	usage := cmd.Flags().Lookup("docker-host").Usage
+	if !strings.Contains(usage, "$DOCKER_HOST") || !strings.Contains(cmd.Long, "$DOCKER_HOST") {
+		t.Fatalf("--help does not say DOCKER_HOST is read: %q", usage)
+	}
+	if !strings.Contains(cmd.Long, "eval_timeout (default 5s)") || cmd.Flags().Lookup("eval-timeout").DefValue != config.Default().EvalTimeout.String() {
+		t.Fatal("--help does not give the default eval_timeout")
+	}
+}
