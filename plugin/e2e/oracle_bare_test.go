@@ -30,7 +30,7 @@ const (
 )
 
 // ip runs ip(8) and fails the test on error.
-func ip(t *testing.T, args ...string) {
+func ipLink(t *testing.T, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -63,16 +63,16 @@ func startBareDaemon(t *testing.T) *harness {
 	}
 	for _, l := range []string{oracleBridge, oracleVethParent} {
 		if linkExists(l) { // left by a run that was killed
-			ip(t, "link", "del", l)
+			ipLink(t, "link", "del", l)
 		}
 	}
-	ip(t, "link", "add", oracleBridge, "type", "bridge")
+	ipLink(t, "link", "add", oracleBridge, "type", "bridge")
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", oracleBridge).Run() })
-	ip(t, "addr", "add", oracleBridgeCIDR, "dev", oracleBridge)
-	ip(t, "link", "set", oracleBridge, "up")
-	ip(t, "link", "add", oracleVethParent, "type", "veth", "peer", "name", oracleVethPeer)
+	ipLink(t, "addr", "add", oracleBridgeCIDR, "dev", oracleBridge)
+	ipLink(t, "link", "set", oracleBridge, "up")
+	ipLink(t, "link", "add", oracleVethParent, "type", "veth", "peer", "name", oracleVethPeer)
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", oracleVethParent).Run() })
-	ip(t, "link", "set", oracleVethParent, "up")
+	ipLink(t, "link", "set", oracleVethParent, "up")
 
 	dir, err := os.MkdirTemp("/tmp", "dw-o-")
 	if err != nil {

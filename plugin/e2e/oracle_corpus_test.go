@@ -21,19 +21,19 @@ import (
 )
 
 // expand fills in the corpus placeholders.
-func expand(s string) string {
+func oracleExpand(s string) string {
 	return strings.NewReplacer("{{img}}", testImage, "{{app}}", oracleImageApp, "{{bad}}", oracleImageBad,
 		"{{bindvol}}", oracleBindVolume, "{{peer}}", oraclePeer, "{{peer2}}", oraclePeer2, "{{run}}", oracleRunning,
 		"{{mac}}", oracleMacvlan, "{{veth}}", oracleVethPeer, "{{rel}}", oracleTestdata, "{{hardened}}", hardenedHostConfig).Replace(s)
 }
 
-// hc is a create body for the test image as uid 1000 with HostConfig members.
-func hc(members string) string {
+// createWith is a create body for the test image as uid 1000 with HostConfig members.
+func createWith(members string) string {
 	return `{"Image":"{{img}}","User":"1000:1000","HostConfig":{` + members + `}}`
 }
 
-// exposed is hc with port 80/tcp exposed, as the CLI sends -p.
-func exposed(members string) string {
+// createExposed is createWith with port 80/tcp exposed, as the CLI sends -p.
+func createExposed(members string) string {
 	return `{"Image":"{{img}}","User":"1000:1000","ExposedPorts":{"80/tcp":{}},"HostConfig":{` + members + `}}`
 }
 
@@ -43,7 +43,7 @@ const seccompAllow = `{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[]}`
 func (o *oracle) createCorpus(t *testing.T) []oracleCase {
 	cases := []oracleCase{
 		{name: "empty body but image", body: `{"Image":"{{img}}"}`},
-		{name: "hardened", body: hc(`{{hardened}}`)},
+		{name: "hardened", body: createWith(`{{hardened}}`)},
 
 		// Users: the image's USER, spellings of root, names resolved in
 		// /etc/passwd (item 9: the runtime's reading of it).
@@ -68,120 +68,120 @@ func (o *oracle) createCorpus(t *testing.T) []oracleCase {
 		{name: "B4 legacy top-level Binds", body: `{"Image":"{{img}}","Binds":["/etc:/mnt"]}`},
 
 		// Capabilities as the daemon normalizes them.
-		{name: "caps add sys_admin lower", body: hc(`"CapAdd":["sys_admin"]`)},
-		{name: "caps add CAP_SYS_ADMIN", body: hc(`"CapAdd":["CAP_SYS_ADMIN"]`)},
-		{name: "caps add Cap_Sys_Ptrace mixed", body: hc(`"CapAdd":["Cap_Sys_Ptrace"]`)},
-		{name: "caps add ALL", body: hc(`"CapAdd":["ALL"]`)},
-		{name: "caps add all drop net_raw", body: hc(`"CapAdd":["all"],"CapDrop":["net_raw"]`)},
-		{name: "caps drop ALL add NET_RAW", body: hc(`"CapDrop":["ALL"],"CapAdd":["NET_RAW"]`)},
-		{name: "caps drop all lower", body: hc(`"CapDrop":["all"]`)},
-		{name: "caps drop ALL add ALL", body: hc(`"CapDrop":["ALL"],"CapAdd":["ALL"]`)},
-		{name: "caps add with space", body: hc(`"CapAdd":[" SYS_ADMIN"]`)},
-		{name: "caps add CAP_ALL", body: hc(`"CapAdd":["CAP_ALL"]`)},
-		{name: "caps drop CAP_ALL", body: hc(`"CapDrop":["CAP_ALL"],"CapAdd":["NET_RAW"]`)},
+		{name: "caps add sys_admin lower", body: createWith(`"CapAdd":["sys_admin"]`)},
+		{name: "caps add CAP_SYS_ADMIN", body: createWith(`"CapAdd":["CAP_SYS_ADMIN"]`)},
+		{name: "caps add Cap_Sys_Ptrace mixed", body: createWith(`"CapAdd":["Cap_Sys_Ptrace"]`)},
+		{name: "caps add ALL", body: createWith(`"CapAdd":["ALL"]`)},
+		{name: "caps add all drop net_raw", body: createWith(`"CapAdd":["all"],"CapDrop":["net_raw"]`)},
+		{name: "caps drop ALL add NET_RAW", body: createWith(`"CapDrop":["ALL"],"CapAdd":["NET_RAW"]`)},
+		{name: "caps drop all lower", body: createWith(`"CapDrop":["all"]`)},
+		{name: "caps drop ALL add ALL", body: createWith(`"CapDrop":["ALL"],"CapAdd":["ALL"]`)},
+		{name: "caps add with space", body: createWith(`"CapAdd":[" SYS_ADMIN"]`)},
+		{name: "caps add CAP_ALL", body: createWith(`"CapAdd":["CAP_ALL"]`)},
+		{name: "caps drop CAP_ALL", body: createWith(`"CapDrop":["CAP_ALL"],"CapAdd":["NET_RAW"]`)},
 
 		// Security options (B13, B14, item 13).
-		{name: "nnp", body: hc(`"SecurityOpt":["no-new-privileges"]`)},
-		{name: "nnp=true", body: hc(`"SecurityOpt":["no-new-privileges=true"]`)},
-		{name: "nnp:1", body: hc(`"SecurityOpt":["no-new-privileges:1"]`)},
-		{name: "nnp then nnp=false", body: hc(`"SecurityOpt":["no-new-privileges","no-new-privileges=false"]`)},
-		{name: "nnp=false then nnp", body: hc(`"SecurityOpt":["no-new-privileges=false","no-new-privileges"]`)},
-		{name: "nnp=FALSE", body: hc(`"SecurityOpt":["no-new-privileges=FALSE"]`)},
-		{name: "seccomp=unconfined", body: hc(`"SecurityOpt":["seccomp=unconfined"]`)},
-		{name: "seccomp:unconfined", body: hc(`"SecurityOpt":["seccomp:unconfined"]`)},
-		{name: "seccomp inline ALLOW (item 13)", body: hc(`"SecurityOpt":["seccomp=` + seccompAllow + `"]`)},
-		{name: "seccomp unconfined then inline", body: hc(`"SecurityOpt":["seccomp=unconfined","seccomp=` + seccompAllow + `"]`)},
-		{name: "apparmor=unconfined", body: hc(`"SecurityOpt":["apparmor=unconfined"]`)},
-		{name: "label=disable", body: hc(`"SecurityOpt":["label=disable"]`)},
-		{name: "label=type:spc_t (item 13)", body: hc(`"SecurityOpt":["label=type:spc_t"]`)},
-		{name: "MaskedPaths empty", body: hc(`"MaskedPaths":[]`)},
-		{name: "MaskedPaths partial", body: hc(`"MaskedPaths":["/proc/kcore"]`)},
-		{name: "ReadonlyPaths empty", body: hc(`"ReadonlyPaths":[]`)},
-		{name: "MaskedPaths null", body: hc(`"MaskedPaths":null,"ReadonlyPaths":null`)},
-		{name: "privileged", body: hc(`"Privileged":true`)},
-		{name: "read-only rootfs", body: hc(`"ReadonlyRootfs":true`)},
+		{name: "nnp", body: createWith(`"SecurityOpt":["no-new-privileges"]`)},
+		{name: "nnp=true", body: createWith(`"SecurityOpt":["no-new-privileges=true"]`)},
+		{name: "nnp:1", body: createWith(`"SecurityOpt":["no-new-privileges:1"]`)},
+		{name: "nnp then nnp=false", body: createWith(`"SecurityOpt":["no-new-privileges","no-new-privileges=false"]`)},
+		{name: "nnp=false then nnp", body: createWith(`"SecurityOpt":["no-new-privileges=false","no-new-privileges"]`)},
+		{name: "nnp=FALSE", body: createWith(`"SecurityOpt":["no-new-privileges=FALSE"]`)},
+		{name: "seccomp=unconfined", body: createWith(`"SecurityOpt":["seccomp=unconfined"]`)},
+		{name: "seccomp:unconfined", body: createWith(`"SecurityOpt":["seccomp:unconfined"]`)},
+		{name: "seccomp inline ALLOW (item 13)", body: createWith(`"SecurityOpt":["seccomp=` + seccompAllow + `"]`)},
+		{name: "seccomp unconfined then inline", body: createWith(`"SecurityOpt":["seccomp=unconfined","seccomp=` + seccompAllow + `"]`)},
+		{name: "apparmor=unconfined", body: createWith(`"SecurityOpt":["apparmor=unconfined"]`)},
+		{name: "label=disable", body: createWith(`"SecurityOpt":["label=disable"]`)},
+		{name: "label=type:spc_t (item 13)", body: createWith(`"SecurityOpt":["label=type:spc_t"]`)},
+		{name: "MaskedPaths empty", body: createWith(`"MaskedPaths":[]`)},
+		{name: "MaskedPaths partial", body: createWith(`"MaskedPaths":["/proc/kcore"]`)},
+		{name: "ReadonlyPaths empty", body: createWith(`"ReadonlyPaths":[]`)},
+		{name: "MaskedPaths null", body: createWith(`"MaskedPaths":null,"ReadonlyPaths":null`)},
+		{name: "privileged", body: createWith(`"Privileged":true`)},
+		{name: "read-only rootfs", body: createWith(`"ReadonlyRootfs":true`)},
 
 		// Ports (item 7: an empty or null list of bindings).
-		{name: "ports 80/tcp [] (item 7)", body: hc(`"PortBindings":{"80/tcp":[]}`)},
-		{name: "ports 80/tcp null (item 7)", body: hc(`"PortBindings":{"80/tcp":null}`)},
+		{name: "ports 80/tcp [] (item 7)", body: createWith(`"PortBindings":{"80/tcp":[]}`)},
+		{name: "ports 80/tcp null (item 7)", body: createWith(`"PortBindings":{"80/tcp":null}`)},
 		{name: "ports 80/tcp [] exposed (item 7)", body: `{"Image":"{{img}}","User":"1000","ExposedPorts":{"80/tcp":{}},"HostConfig":{"PortBindings":{"80/tcp":[]}}}`},
 		{name: "ports 80/tcp null exposed (item 7)", body: `{"Image":"{{img}}","User":"1000","ExposedPorts":{"80/tcp":{}},"HostConfig":{"PortBindings":{"80/tcp":null}}}`},
-		{name: "ports 80 without protocol", body: exposed(`"PortBindings":{"80":[{"HostIp":"127.0.0.1","HostPort":""}]}`)},
-		{name: "ports loopback", body: exposed(`"PortBindings":{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":""}]}`)},
-		{name: "ports all interfaces", body: exposed(`"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}]}`)},
-		{name: "ports 0.0.0.0", body: exposed(`"PortBindings":{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":""}]}`)},
-		{name: "ports ::", body: exposed(`"PortBindings":{"80/tcp":[{"HostIp":"::","HostPort":""}]}`)},
-		{name: "ports ::ffff:127.0.0.1", body: exposed(`"PortBindings":{"80/tcp":[{"HostIp":"::ffff:127.0.0.1","HostPort":""}]}`)},
+		{name: "ports 80 without protocol", body: createExposed(`"PortBindings":{"80":[{"HostIp":"127.0.0.1","HostPort":""}]}`)},
+		{name: "ports loopback", body: createExposed(`"PortBindings":{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":""}]}`)},
+		{name: "ports all interfaces", body: createExposed(`"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}]}`)},
+		{name: "ports 0.0.0.0", body: createExposed(`"PortBindings":{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":""}]}`)},
+		{name: "ports ::", body: createExposed(`"PortBindings":{"80/tcp":[{"HostIp":"::","HostPort":""}]}`)},
+		{name: "ports ::ffff:127.0.0.1", body: createExposed(`"PortBindings":{"80/tcp":[{"HostIp":"::ffff:127.0.0.1","HostPort":""}]}`)},
 		{name: "ports udp", body: `{"Image":"{{img}}","User":"1000","ExposedPorts":{"53/udp":{}},"HostConfig":{"PortBindings":{"53/udp":[{"HostIp":"","HostPort":""}]}}}`},
-		{name: "ports not exposed", body: hc(`"PortBindings":{"81/tcp":[{"HostIp":"","HostPort":""}]}`)},
-		{name: "ports case-variant key", body: exposed(`"portbindings":{"80/tcp":[{"hostip":"0.0.0.0","hostport":""}]}`)},
+		{name: "ports not exposed", body: createWith(`"PortBindings":{"81/tcp":[{"HostIp":"","HostPort":""}]}`)},
+		{name: "ports case-variant key", body: createExposed(`"portbindings":{"80/tcp":[{"hostip":"0.0.0.0","hostport":""}]}`)},
 		{name: "ports publish all exposed", body: `{"Image":"{{img}}","User":"1000","ExposedPorts":{"80/tcp":{}},"HostConfig":{"PublishAllPorts":true}}`},
 
 		// Mounts and their host sources (items 10, 12).
-		{name: "bind /etc ro", body: hc(`"Binds":["/etc:/mnt:ro"]`)},
-		{name: "bind /etc/.. cleaned", body: hc(`"Binds":["/etc/..:/mnt"]`)},
-		{name: "bind relative source", body: hc(`"Binds":["etc:/mnt"]`)},
-		{name: "bind missing source", body: hc(`"Binds":["/dwf-oracle-missing:/mnt"]`)},
-		{name: "mounts bind /etc", body: hc(`"Mounts":[{"Type":"bind","Source":"/etc","Target":"/mnt"}]`)},
-		{name: "mounts bind case-variant", body: hc(`"mounts":[{"type":"bind","source":"/etc","target":"/mnt","readonly":false}]`)},
-		{name: "mounts bind ro", body: hc(`"Mounts":[{"Type":"bind","Source":"/etc","Target":"/mnt","ReadOnly":true}]`)},
-		{name: "named bind volume", body: hc(`"Binds":["{{bindvol}}:/mnt"]`)},
-		{name: "named bind volume via Mounts", body: hc(`"Mounts":[{"Type":"volume","Source":"{{bindvol}}","Target":"/mnt"}]`)},
-		{name: "new volume driver opts bind /", body: hc(`"Mounts":[{"Type":"volume","Source":"dwf-o-new1","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"none","o":"bind","device":"/"}}}}]`)},
-		{name: "new volume driver opts relative device (item 10)", body: hc(`"Mounts":[{"Type":"volume","Source":"dwf-o-new2","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"none","o":"bind","device":"{{rel}}"}}}}]`)},
-		{name: "new volume driver opts ext4 device (item 10)", body: hc(`"Mounts":[{"Type":"volume","Source":"dwf-o-new3","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"ext4","device":"/dev/dwf-oracle-none"}}}}]`)},
-		{name: "new volume driver opts overlay (item 10)", body: hc(`"Mounts":[{"Type":"volume","Source":"dwf-o-new4","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"overlay","device":"overlay","o":"lowerdir=/etc,upperdir=/tmp/dwf-o-up,workdir=/tmp/dwf-o-work"}}}}]`)},
+		{name: "bind /etc ro", body: createWith(`"Binds":["/etc:/mnt:ro"]`)},
+		{name: "bind /etc/.. cleaned", body: createWith(`"Binds":["/etc/..:/mnt"]`)},
+		{name: "bind relative source", body: createWith(`"Binds":["etc:/mnt"]`)},
+		{name: "bind missing source", body: createWith(`"Binds":["/dwf-oracle-missing:/mnt"]`)},
+		{name: "mounts bind /etc", body: createWith(`"Mounts":[{"Type":"bind","Source":"/etc","Target":"/mnt"}]`)},
+		{name: "mounts bind case-variant", body: createWith(`"mounts":[{"type":"bind","source":"/etc","target":"/mnt","readonly":false}]`)},
+		{name: "mounts bind ro", body: createWith(`"Mounts":[{"Type":"bind","Source":"/etc","Target":"/mnt","ReadOnly":true}]`)},
+		{name: "named bind volume", body: createWith(`"Binds":["{{bindvol}}:/mnt"]`)},
+		{name: "named bind volume via Mounts", body: createWith(`"Mounts":[{"Type":"volume","Source":"{{bindvol}}","Target":"/mnt"}]`)},
+		{name: "new volume driver opts bind /", body: createWith(`"Mounts":[{"Type":"volume","Source":"dwf-o-new1","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"none","o":"bind","device":"/"}}}}]`)},
+		{name: "new volume driver opts relative device (item 10)", body: createWith(`"Mounts":[{"Type":"volume","Source":"dwf-o-new2","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"none","o":"bind","device":"{{rel}}"}}}}]`)},
+		{name: "new volume driver opts ext4 device (item 10)", body: createWith(`"Mounts":[{"Type":"volume","Source":"dwf-o-new3","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"ext4","device":"/dev/dwf-oracle-none"}}}}]`)},
+		{name: "new volume driver opts overlay (item 10)", body: createWith(`"Mounts":[{"Type":"volume","Source":"dwf-o-new4","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"overlay","device":"overlay","o":"lowerdir=/etc,upperdir=/tmp/dwf-o-up,workdir=/tmp/dwf-o-work"}}}}]`)},
 		{name: "anonymous volume", body: `{"Image":"{{img}}","User":"1000","Volumes":{"/data":{}}}`},
-		{name: "tmpfs", body: hc(`"Tmpfs":{"/tmp":"rw"}`)},
-		{name: "volumes-from peer with bind volume (item 12)", body: hc(`"VolumesFrom":["{{peer}}"]`)},
-		{name: "volumes-from peer of peer (item 12)", body: hc(`"VolumesFrom":["{{peer2}}:ro"]`)},
+		{name: "tmpfs", body: createWith(`"Tmpfs":{"/tmp":"rw"}`)},
+		{name: "volumes-from peer with bind volume (item 12)", body: createWith(`"VolumesFrom":["{{peer}}"]`)},
+		{name: "volumes-from peer of peer (item 12)", body: createWith(`"VolumesFrom":["{{peer2}}:ro"]`)},
 
 		// Namespaces and networks (item 2).
-		{name: "pid host", body: hc(`"PidMode":"host"`)},
-		{name: "pid HOST", body: hc(`"PidMode":"HOST"`)},
-		{name: "network host", body: hc(`"NetworkMode":"host"`)},
-		{name: "network HOST", body: hc(`"NetworkMode":"HOST"`)},
-		{name: "ipc host", body: hc(`"IpcMode":"host"`)},
-		{name: "uts host", body: hc(`"UTSMode":"host"`)},
-		{name: "userns host", body: hc(`"UsernsMode":"host"`)},
-		{name: "cgroupns host", body: hc(`"CgroupnsMode":"host"`)},
-		{name: "cgroupns private", body: hc(`"CgroupnsMode":"private"`)},
-		{name: "ipc shareable", body: hc(`"IpcMode":"shareable"`)},
-		{name: "pid container:run", body: hc(`"PidMode":"container:{{run}}"`)},
-		{name: "network container:run", body: hc(`"NetworkMode":"container:{{run}}"`)},
-		{name: "ipc container:run", body: hc(`"IpcMode":"container:{{run}}"`)},
-		{name: "network none", body: hc(`"NetworkMode":"none"`)},
-		{name: "network macvlan", body: hc(`"NetworkMode":"{{mac}}"`)},
+		{name: "pid host", body: createWith(`"PidMode":"host"`)},
+		{name: "pid HOST", body: createWith(`"PidMode":"HOST"`)},
+		{name: "network host", body: createWith(`"NetworkMode":"host"`)},
+		{name: "network HOST", body: createWith(`"NetworkMode":"HOST"`)},
+		{name: "ipc host", body: createWith(`"IpcMode":"host"`)},
+		{name: "uts host", body: createWith(`"UTSMode":"host"`)},
+		{name: "userns host", body: createWith(`"UsernsMode":"host"`)},
+		{name: "cgroupns host", body: createWith(`"CgroupnsMode":"host"`)},
+		{name: "cgroupns private", body: createWith(`"CgroupnsMode":"private"`)},
+		{name: "ipc shareable", body: createWith(`"IpcMode":"shareable"`)},
+		{name: "pid container:run", body: createWith(`"PidMode":"container:{{run}}"`)},
+		{name: "network container:run", body: createWith(`"NetworkMode":"container:{{run}}"`)},
+		{name: "ipc container:run", body: createWith(`"IpcMode":"container:{{run}}"`)},
+		{name: "network none", body: createWith(`"NetworkMode":"none"`)},
+		{name: "network macvlan", body: createWith(`"NetworkMode":"{{mac}}"`)},
 		{name: "network macvlan by endpoint only", body: `{"Image":"{{img}}","User":"1000","HostConfig":{},"NetworkingConfig":{"EndpointsConfig":{"{{mac}}":{}}}}`},
 		{name: "network bridge plus macvlan endpoint", body: `{"Image":"{{img}}","User":"1000","HostConfig":{"NetworkMode":"bridge"},"NetworkingConfig":{"EndpointsConfig":{"{{mac}}":{}}}}`},
 		{name: "network macvlan plus bridge endpoint", body: `{"Image":"{{img}}","User":"1000","HostConfig":{"NetworkMode":"{{mac}}"},"NetworkingConfig":{"EndpointsConfig":{"{{mac}}":{},"bridge":{}}}}`},
 
 		// Limits (item 13: quota and period).
-		{name: "memory", body: hc(`"Memory":134217728`)},
-		{name: "memory swap -1", body: hc(`"Memory":134217728,"MemorySwap":-1`)},
-		{name: "memory swap = memory", body: hc(`"Memory":134217728,"MemorySwap":134217728`)},
-		{name: "memory too small", body: hc(`"Memory":1024`)},
-		{name: "nano cpus", body: hc(`"NanoCpus":500000000`)},
-		{name: "cpu quota and period (item 13)", body: hc(`"CpuQuota":50000,"CpuPeriod":100000`)},
-		{name: "cpu quota only (item 13)", body: hc(`"CpuQuota":400000`)},
-		{name: "cpu quota and nano cpus", body: hc(`"CpuQuota":50000,"NanoCpus":500000000`)},
-		{name: "cpu shares", body: hc(`"CpuShares":2`)},
-		{name: "pids 100", body: hc(`"PidsLimit":100`)},
-		{name: "pids 0", body: hc(`"PidsLimit":0`)},
-		{name: "pids -1", body: hc(`"PidsLimit":-1`)},
-		{name: "pids case-variant", body: hc(`"PidsLimit":100,"pidslimit":-1`)},
-		{name: "oom kill disable", body: hc(`"Memory":134217728,"OomKillDisable":true`)},
-		{name: "cgroup parent", body: hc(`"CgroupParent":"dwf-oracle"`)},
+		{name: "memory", body: createWith(`"Memory":134217728`)},
+		{name: "memory swap -1", body: createWith(`"Memory":134217728,"MemorySwap":-1`)},
+		{name: "memory swap = memory", body: createWith(`"Memory":134217728,"MemorySwap":134217728`)},
+		{name: "memory too small", body: createWith(`"Memory":1024`)},
+		{name: "nano cpus", body: createWith(`"NanoCpus":500000000`)},
+		{name: "cpu quota and period (item 13)", body: createWith(`"CpuQuota":50000,"CpuPeriod":100000`)},
+		{name: "cpu quota only (item 13)", body: createWith(`"CpuQuota":400000`)},
+		{name: "cpu quota and nano cpus", body: createWith(`"CpuQuota":50000,"NanoCpus":500000000`)},
+		{name: "cpu shares", body: createWith(`"CpuShares":2`)},
+		{name: "pids 100", body: createWith(`"PidsLimit":100`)},
+		{name: "pids 0", body: createWith(`"PidsLimit":0`)},
+		{name: "pids -1", body: createWith(`"PidsLimit":-1`)},
+		{name: "pids case-variant", body: createWith(`"PidsLimit":100,"pidslimit":-1`)},
+		{name: "oom kill disable", body: createWith(`"Memory":134217728,"OomKillDisable":true`)},
+		{name: "cgroup parent", body: createWith(`"CgroupParent":"dwf-oracle"`)},
 
 		// Devices and sysctls.
-		{name: "device /dev/null", body: hc(`"Devices":[{"PathOnHost":"/dev/null","PathInContainer":"/dev/xnull","CgroupPermissions":"rwm"}]`)},
-		{name: "device cgroup rule", body: hc(`"DeviceCgroupRules":["a *:* rwm"]`)},
-		{name: "sysctl ip_forward", body: hc(`"Sysctls":{"net.ipv4.ip_forward":"1"}`)},
-		{name: "sysctl shm_rmid_forced", body: hc(`"Sysctls":{"kernel.shm_rmid_forced":"1"}`)},
-		{name: "sysctl case-variant key", body: hc(`"sysctls":{"net.ipv4.ip_forward":"1"}`)},
+		{name: "device /dev/null", body: createWith(`"Devices":[{"PathOnHost":"/dev/null","PathInContainer":"/dev/xnull","CgroupPermissions":"rwm"}]`)},
+		{name: "device cgroup rule", body: createWith(`"DeviceCgroupRules":["a *:* rwm"]`)},
+		{name: "sysctl ip_forward", body: createWith(`"Sysctls":{"net.ipv4.ip_forward":"1"}`)},
+		{name: "sysctl shm_rmid_forced", body: createWith(`"Sysctls":{"kernel.shm_rmid_forced":"1"}`)},
+		{name: "sysctl case-variant key", body: createWith(`"sysctls":{"net.ipv4.ip_forward":"1"}`)},
 	}
 	for i := range cases {
-		cases[i].body = expand(cases[i].body)
+		cases[i].body = oracleExpand(cases[i].body)
 		cases[i].probe = true
 	}
 	cases = append(cases, o.fixtureCases(t, "/containers/create")...)
@@ -190,19 +190,19 @@ func (o *oracle) createCorpus(t *testing.T) []oracleCase {
 }
 
 // fixture is a file of plugin/testdata/requests.
-type fixture struct {
+type requestFixture struct {
 	name, uri string
 	body      []byte
 }
 
-func fixtures(t *testing.T, endpoint string) []fixture {
+func requestFixtures(t *testing.T, endpoint string) []requestFixture {
 	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(root, "plugin", "testdata", "requests", "*", "*.json"))
 	more, _ := filepath.Glob(filepath.Join(root, "plugin", "testdata", "requests", "deny", "*", "*.json"))
-	var out []fixture
+	var out []requestFixture
 	for _, f := range append(files, more...) {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -219,7 +219,7 @@ func fixtures(t *testing.T, endpoint string) []fixture {
 			continue
 		}
 		rel, _ := filepath.Rel(filepath.Join(root, "plugin", "testdata", "requests"), f)
-		out = append(out, fixture{name: "fixture " + rel, uri: fx.RequestURI, body: fx.RequestBody})
+		out = append(out, requestFixture{name: "fixture " + rel, uri: fx.RequestURI, body: fx.RequestBody})
 	}
 	return out
 }
@@ -228,7 +228,7 @@ func fixtures(t *testing.T, endpoint string) []fixture {
 // test image (they name busybox, which the daemon does not have).
 func (o *oracle) fixtureCases(t *testing.T, endpoint string) []oracleCase {
 	var out []oracleCase
-	for _, fx := range fixtures(t, endpoint) {
+	for _, fx := range requestFixtures(t, endpoint) {
 		var m map[string]any
 		if err := json.Unmarshal(fx.body, &m); err != nil {
 			t.Fatalf("%s: %v", fx.name, err)
@@ -246,7 +246,7 @@ func fuzzCases(t *testing.T) []oracleCase {
 	out := []oracleCase{
 		{name: "fuzz seed hostconfig PRIVILEGED no image", uri: "/v1.41/containers/%63reate", body: `{"hostconfig":{"PRIVILEGED":true}}`},
 		{name: "fuzz seed top-level Privileged", uri: "//containers/./create/", body: `{"Image":"b","Privileged":true}`},
-		{name: "fuzz seed hostconfig PRIVILEGED", uri: "/v1.41/containers/%63reate", body: expand(`{"Image":"{{img}}","hostconfig":{"PRIVILEGED":true}}`)},
+		{name: "fuzz seed hostconfig PRIVILEGED", uri: "/v1.41/containers/%63reate", body: oracleExpand(`{"Image":"{{img}}","hostconfig":{"PRIVILEGED":true}}`)},
 	}
 	root, err := repoRoot()
 	if err != nil {
@@ -356,14 +356,15 @@ func intPtrStr(p *int) string {
 func (o *oracle) runUpdates(t *testing.T) {
 	type base struct{ name, body string }
 	bases := []base{
-		{"hardened", withProbe(expand(hc(`{{hardened}}`)))},
-		{"memory only", withProbe(expand(hc(`"Memory":134217728`)))},
+		{"hardened", withProbe(oracleExpand(createWith(`{{hardened}}`)))},
+		{"memory only", withProbe(oracleExpand(createWith(`"Memory":134217728`)))},
+		{"nothing", withProbe(oracleExpand(createWith(``)))},
 	}
 	bodies := []struct{ name, body string }{
 		{"memory 256m", `{"Memory":268435456}`},
 		{"memory swap -1", `{"MemorySwap":-1}`},
 		{"memory 256m swap -1", `{"Memory":268435456,"MemorySwap":-1}`},
-		{"nano cpus 4", `{"NanoCpus":4000000000}`},
+		{"nano cpus 1.5", `{"NanoCpus":1500000000}`},
 		{"cpu quota 400000 (item 13)", `{"CpuQuota":400000}`},
 		{"cpu quota and period (item 13)", `{"CpuQuota":400000,"CpuPeriod":100000}`},
 		{"cpu period only (item 13)", `{"CpuPeriod":10000}`},
@@ -373,7 +374,7 @@ func (o *oracle) runUpdates(t *testing.T) {
 		{"memory case-variant", `{"memory":1073741824}`},
 		{"empty", `{}`},
 	}
-	for _, fx := range fixtures(t, "/update") {
+	for _, fx := range requestFixtures(t, "/update") {
 		bodies = append(bodies, struct{ name, body string }{fx.name, string(fx.body)})
 	}
 	for _, b := range bases {
@@ -439,9 +440,9 @@ func (o *oracle) volumeCorpus(t *testing.T) []oracleCase {
 		{name: "volume duplicate DriverOpts", body: `{"Name":"dwf-ov-dup","DriverOpts":{"type":"none","o":"bind","device":"/tmp"},"DriverOpts":{"type":"none","o":"bind","device":"/"}}`},
 	}
 	for i := range cases {
-		cases[i].body = expand(cases[i].body)
+		cases[i].body = oracleExpand(cases[i].body)
 	}
-	for _, fx := range fixtures(t, "/volumes/create") {
+	for _, fx := range requestFixtures(t, "/volumes/create") {
 		cases = append(cases, oracleCase{name: fx.name, uri: fx.uri, body: string(fx.body)})
 	}
 	return cases
@@ -486,11 +487,11 @@ func (o *oracle) runVolume(t *testing.T, c oracleCase) {
 	if driver != v.Driver {
 		o.diverge(t, c.name, "volume.driver", "the daemon stored driver %q; dockward's is %q", v.Driver, vv.Driver)
 	}
-	if !mapsEqual(v.Options, vv.Options) && !(len(v.Options) == 0 && len(vv.Options) == 0) {
+	if !sameStringMaps(v.Options, vv.Options) && !(len(v.Options) == 0 && len(vv.Options) == 0) {
 		o.diverge(t, c.name, "volume.options", "the daemon stored options %v; dockward's are %v", v.Options, vv.Options)
 	}
 	for _, s := range daemonVolumeSources(v.Driver, v.Options, o.cwd) {
-		if !covers(vv.HostPath, s) {
+		if !hostPathCovers(vv.HostPath, s) {
 			o.diverge(t, c.name, "volume.host_path", "the daemon's options %v reach host %s; dockward's host_path is %q", v.Options, s, vv.HostPath)
 		}
 	}
@@ -512,7 +513,7 @@ func (o *oracle) networkCorpus() []networkCase {
 		{"network config-only", `{"Name":"` + oracleConfigOnly + `","ConfigOnly":true,"Options":{"parent":"{{veth}}"}}`},
 	}
 	for i := range cases {
-		cases[i].body = expand(cases[i].body)
+		cases[i].body = oracleExpand(cases[i].body)
 	}
 	return cases
 }
@@ -538,7 +539,7 @@ func (o *oracle) runNetwork(t *testing.T, c networkCase) {
 	}
 	if c.name == "network config-only" {
 		// A network that takes its options from the config-only one.
-		o.runNetwork(t, networkCase{"network macvlan config-from", expand(`{"Name":"dwf-on-from","Driver":"macvlan","ConfigFrom":{"Network":"` + oracleConfigOnly + `"}}`)})
+		o.runNetwork(t, networkCase{"network macvlan config-from", oracleExpand(`{"Name":"dwf-on-from","Driver":"macvlan","ConfigFrom":{"Network":"` + oracleConfigOnly + `"}}`)})
 		return
 	}
 	if verr != nil {
@@ -578,7 +579,7 @@ func (o *oracle) runNetwork(t *testing.T, c networkCase) {
 			vopts[k], _ = v.(string)
 		}
 	}
-	if !mapsEqual(opts, vopts) {
+	if !sameStringMaps(opts, vopts) {
 		o.diverge(t, c.name, "network.options", "the daemon's network has options %v; dockward's input has %v", opts, vopts)
 	}
 	if internal, _ := view[internalKey].(bool); internal && !n.Internal {

@@ -27,6 +27,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,7 +51,58 @@ type knownDivergence struct {
 }
 
 // knownDivergences are the divergences the oracle finds in today's code.
-var knownDivergences = []knownDivergence{}
+var knownDivergences = []knownDivergence{
+	// item 7: an empty or null list of bindings is backfilled by the
+	// current engine (on 20.10 such a port is not published at all).
+	{"current", "ports 80/tcp [] (item 7)", "ports", "issue 11 item 7"},
+	{"current", "ports 80/tcp [] (item 7)", "ports.published", "issue 11 item 7"},
+	{"current", "ports 80/tcp null (item 7)", "ports", "issue 11 item 7"},
+	{"current", "ports 80/tcp null (item 7)", "ports.published", "issue 11 item 7"},
+	{"current", "ports 80/tcp [] exposed (item 7)", "ports", "issue 11 item 7"},
+	{"current", "ports 80/tcp [] exposed (item 7)", "ports.published", "issue 11 item 7"},
+	{"current", "ports 80/tcp null exposed (item 7)", "ports", "issue 11 item 7"},
+	{"current", "ports 80/tcp null exposed (item 7)", "ports.published", "issue 11 item 7"},
+
+	// item 8: exec without -u runs as the Config.User merged at create.
+	{"", "exec no user, tag moved since create (item 8)", "exec.user.uid", "issue 11 item 8"},
+
+	// item 9: the runtime reads a bad uid as 0 and takes the first match.
+	{"", "user app, bad uid first in passwd (item 9)", "user.uid", "issue 11 item 9"},
+	{"", "exec no user, container user app with bad passwd (item 9)", "exec.user.uid", "issue 11 item 9"},
+
+	// item 10: local volumes that reach host storage other than by an
+	// absolute bind device.
+	{"", "new volume driver opts relative device (item 10)", "mounts.host_path", "issue 11 item 10"},
+	{"", "new volume driver opts ext4 device (item 10)", "mounts.host_path", "issue 11 item 10"},
+	{"", "new volume driver opts overlay (item 10)", "mounts.host_path", "issue 11 item 10"},
+	{"", "volume bind relative device (item 10)", "volume.host_path", "issue 11 item 10"},
+	{"", "volume ext4 device (item 10)", "volume.host_path", "issue 11 item 10"},
+	{"", "volume btrfs relative device (item 10)", "volume.host_path", "issue 11 item 10"},
+	{"", "volume overlay lowerdir (item 10)", "volume.host_path", "issue 11 item 10"},
+
+	// item 12: --volumes-from peers' volumes are not looked up, and the
+	// chain is one level deep.
+	{"", "volumes-from peer with bind volume (item 12)", "mounts.host_path", "issue 11 item 12"},
+	{"", "volumes-from peer of peer (item 12)", "mounts", "issue 11 item 12"},
+
+	// item 13: an inline seccomp profile that filters nothing.
+	{"", "seccomp inline ALLOW (item 13)", "security.seccomp", "issue 11 item 13"},
+	{"", "seccomp unconfined then inline", "security.seccomp", "issue 11 item 13"},
+
+	// item 2 (found by the oracle, not in the issue's text): the networks
+	// a create joins through NetworkingConfig.EndpointsConfig, which the
+	// view does not read at all (20.10 joins one, the current engine all).
+	{"", "network macvlan by endpoint only", "networks", "issue 11 item 2"},
+	{"", "network bridge plus macvlan endpoint", "networks", "issue 11 item 2"},
+	{"current", "network macvlan plus bridge endpoint", "networks", "issue 11 item 2"},
+	// item 2 (found by the oracle): network create bodies reach Rego
+	// undecoded (decodeGeneric): a lower-case or later duplicate key is
+	// what the daemon reads, and config-from options are not resolved.
+	{"", "network macvlan case-variant keys", "network.driver", "issue 11 item 2"},
+	{"", "network macvlan case-variant keys", "network.options", "issue 11 item 2"},
+	{"", "network macvlan duplicate Driver", "network.driver", "issue 11 item 2"},
+	{"", "network macvlan config-from", "network.options", "issue 11 item 2"},
+}
 
 // finding is one divergence seen in this run.
 type finding struct {
@@ -61,8 +113,12 @@ type finding struct {
 type oracle struct {
 	hs     *harness
 	lookup *daemon.Client
-	api    string // "/v1.41": the daemon's own API version
-	cwd    string // dockerd's working directory (relative mount sources are relative to it)
+	api    string            // "/v1.41": the daemon's own API version
+	cwd    string            // dockerd's working directory (relative mount sources are relative to it)
+	hostNS map[string]string // dockerd's namespaces ("pid" -> "pid:[4026531836]"): the host's
+	// defaultNS are the kinds a container with no modes shares with the
+	// host (the cgroup namespace on a cgroup v1 host): the daemon's default.
+	defaultNS map[string]bool
 
 	// The daemon's defaults, read from a container created with nothing
 	// but an image: what an empty field becomes.
@@ -88,6 +144,12 @@ func TestDifferentialOracle(t *testing.T) {
 	}
 	if o.cwd, err = os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err != nil {
 		t.Fatal(err)
+	}
+	o.hostNS = map[string]string{}
+	for _, k := range nsKinds {
+		if o.hostNS[k], err = os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, k)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Logf("bare daemon %s (%s) up in %s; its cwd is %s", hs.engine, hs.versions, time.Since(start).Round(time.Millisecond), o.cwd)
 	o.setup(t)
@@ -168,7 +230,7 @@ const (
 	oracleMacvlan    = "dwf-mac"              // macvlan network on oracleVethParent
 	oracleConfigOnly = "dwf-cfg"              // config-only network (parent=oracleVethPeer)
 	oracleSleeper    = `["sleep","300"]`      // Cmd of long-running helpers
-	oracleProbeCmd   = `["sh","-c","cat /proc/self/status; exec sleep 60"]`
+	oracleProbeCmd   = `["sh","-c","cat /proc/self/status; ls -l /proc/self/ns/; exec sleep 60"]`
 	oracleTestdata   = "testdata/oracle-mount" // relative to dockerd's cwd (this directory)
 )
 
@@ -184,13 +246,36 @@ func (o *oracle) setup(t *testing.T) {
 	hs.mustDocker(t, "run", "-d", "--name", oracleRunning, "--user", "1000", testImage, "sleep", "300")
 	hs.mustDocker(t, "network", "create", "-d", "macvlan", "-o", "parent="+oracleVethParent, oracleMacvlan)
 
-	// The daemon's defaults: what an empty body leaves.
-	id := o.mustCreate(t, `{"Image":"`+testImage+`","Cmd":["true"]}`)
+	// The daemon's defaults: what an empty body leaves, and the
+	// namespaces such a container shares with the host.
+	id := o.mustCreate(t, withProbe(`{"Image":"`+testImage+`"}`))
 	d := o.inspect(t, id)
 	o.defaultModes = d.modes()
 	o.defaultMasked, o.defaultReadonly = d.HostConfig.MaskedPaths, d.HostConfig.ReadonlyPaths
+	hs.mustDocker(t, "start", id)
+	st, err := o.procStatus(t, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.defaultNS = map[string]bool{}
+	for _, k := range nsKinds {
+		o.defaultNS[k] = st.ns[k] == o.hostNS[k]
+	}
 	hs.mustDocker(t, "rm", "-f", id)
-	t.Logf("daemon defaults: modes %v, %d masked and %d read-only paths", o.defaultModes, len(o.defaultMasked), len(o.defaultReadonly))
+	// The probe must see a host namespace when there is one, or the
+	// runtime comparison of namespaces proves nothing.
+	id = o.mustCreate(t, withProbe(`{"Image":"`+testImage+`","HostConfig":{"PidMode":"host","UTSMode":"host"}}`))
+	hs.mustDocker(t, "start", id)
+	if st, err = o.procStatus(t, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"pid", "uts"} {
+		if st.ns[k] == "" || st.ns[k] != o.hostNS[k] {
+			t.Fatalf("the probe of a --%s host container reads %s namespace %q, the host's is %q", k, k, st.ns[k], o.hostNS[k])
+		}
+	}
+	hs.mustDocker(t, "rm", "-f", id)
+	t.Logf("daemon defaults: modes %v, host namespaces %v, %d masked and %d read-only paths", o.defaultModes, o.defaultNS, len(o.defaultMasked), len(o.defaultReadonly))
 }
 
 // mustCreate creates a container from a raw body and returns its id.
@@ -254,8 +339,8 @@ func (o *oracle) view(method, uri string, body []byte) (*input.Input, error) {
 	return input.Builder{Lookup: o.lookup}.Build(ctx, req)
 }
 
-// stored is what the daemon has of a container (GET /containers/{id}/json).
-type stored struct {
+// storedContainer is what the daemon has of a container (GET /containers/{id}/json).
+type storedContainer struct {
 	ID     string `json:"Id"`
 	Config struct {
 		User  string
@@ -289,15 +374,15 @@ type stored struct {
 
 type hostPort struct{ HostIp, HostPort string } //nolint:revive // Docker's names
 
-func (d stored) modes() map[string]string {
+func (d storedContainer) modes() map[string]string {
 	hc := d.HostConfig
 	return map[string]string{"network": hc.NetworkMode, "pid": hc.PidMode, "ipc": hc.IpcMode, "uts": hc.UTSMode,
 		"userns": hc.UsernsMode, "cgroupns": hc.CgroupnsMode}
 }
 
-func (o *oracle) inspect(t *testing.T, id string) stored {
+func (o *oracle) inspect(t *testing.T, id string) storedContainer {
 	t.Helper()
-	var d stored
+	var d storedContainer
 	if !o.get(t, "/containers/"+id+"/json", &d) {
 		t.Fatalf("container %s vanished", id)
 	}
@@ -307,7 +392,7 @@ func (o *oracle) inspect(t *testing.T, id string) stored {
 // containerID is the id a container reference resolves to, or "".
 func (o *oracle) containerID(t *testing.T, ref string) string {
 	t.Helper()
-	var d stored
+	var d storedContainer
 	if ref == "" || !o.get(t, "/containers/"+ref+"/json", &d) {
 		return ""
 	}
@@ -409,7 +494,7 @@ func (o *oracle) runCreate(t *testing.T, c oracleCase) {
 // unstartable says why a created container is not started: the sandbox
 // cannot run privileged containers, a missing bind source would be created
 // on the host, and a volume that binds host paths is mounted on the host.
-func (o *oracle) unstartable(d stored) string {
+func (o *oracle) unstartable(d storedContainer) string {
 	if d.HostConfig.Privileged {
 		return "privileged"
 	}
@@ -426,15 +511,22 @@ func (o *oracle) unstartable(d stored) string {
 	return ""
 }
 
-// status is the kernel's view of the container's process.
-type status struct {
+// kernelView is the kernel's view of the container's process.
+type kernelView struct {
 	uid        int
 	capBnd     map[string]bool
 	noNewPrivs bool
-	seccomp    int // 0 disabled, 2 filter
+	seccomp    int               // 0 disabled, 2 filter
+	ns         map[string]string // "pid" -> "pid:[4026531836]"
 }
 
-func (o *oracle) procStatus(t *testing.T, id string) (status, error) {
+// nsKinds are the namespaces in /proc/<pid>/ns the modes choose.
+var nsKinds = []string{"pid", "net", "ipc", "uts", "user", "cgroup"}
+
+// nsLink is one line of `ls -l /proc/self/ns/`: "... pid -> pid:[4026531836]".
+var nsLink = regexp.MustCompile(`\b([a-z_]+) -> ([a-z_]+:\[\d+\])`)
+
+func (o *oracle) procStatus(t *testing.T, id string) (kernelView, error) {
 	t.Helper()
 	var out string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -444,13 +536,17 @@ func (o *oracle) procStatus(t *testing.T, id string) (status, error) {
 			return parseStatus(out)
 		}
 	}
-	return status{}, fmt.Errorf("no status in the logs: %q", out)
+	return kernelView{}, fmt.Errorf("no status in the logs: %q", out)
 }
 
-func parseStatus(s string) (status, error) {
-	st := status{uid: -1}
+func parseStatus(s string) (kernelView, error) {
+	st := kernelView{uid: -1, ns: map[string]string{}}
 	sc := bufio.NewScanner(strings.NewReader(s))
 	for sc.Scan() {
+		if m := nsLink.FindStringSubmatch(sc.Text()); m != nil {
+			st.ns[m[1]] = m[2]
+			continue
+		}
 		k, v, ok := strings.Cut(sc.Text(), ":")
 		if !ok {
 			continue
@@ -543,7 +639,7 @@ func viewJSON(v any) map[string]any {
 	return m
 }
 
-func (o *oracle) compareContainer(t *testing.T, kase string, d stored, c *input.Container) {
+func (o *oracle) compareContainer(t *testing.T, kase string, d storedContainer, c *input.Container) {
 	hc := d.HostConfig
 	if d.Config.User != c.User.Raw {
 		o.diverge(t, kase, "user", "the daemon stored User %q; dockward's user.raw is %q", d.Config.User, c.User.Raw)
@@ -592,26 +688,26 @@ func (o *oracle) compareContainer(t *testing.T, kase string, d stored, c *input.
 	for _, dv := range c.Devices {
 		vdevs = append(vdevs, dv.PathOnHost+":"+dv.PathInContainer+":"+dv.CgroupPermissions)
 	}
-	if !sameSet(devs, vdevs) {
+	if !sameStrings(devs, vdevs) {
 		o.diverge(t, kase, "devices", "the daemon stored Devices %v; dockward's devices are %v", devs, vdevs)
 	}
-	if !sameSet(hc.DeviceCgroupRules, c.DeviceCgroupRules) {
+	if !sameStrings(hc.DeviceCgroupRules, c.DeviceCgroupRules) {
 		o.diverge(t, kase, "device_cgroup_rules", "the daemon stored %q; dockward's are %q", hc.DeviceCgroupRules, c.DeviceCgroupRules)
 	}
 	if len(hc.DeviceRequests) != len(c.DeviceRequests) {
 		o.diverge(t, kase, "device_requests", "the daemon stored %d device requests; dockward has %d", len(hc.DeviceRequests), len(c.DeviceRequests))
 	}
-	if !mapsEqual(hc.Sysctls, c.Sysctls) {
+	if !sameStringMaps(hc.Sysctls, c.Sysctls) {
 		o.diverge(t, kase, "sysctls", "the daemon stored Sysctls %v; dockward's sysctls are %v", hc.Sysctls, c.Sysctls)
 	}
-	if !sameSet(hc.VolumesFrom, c.VolumesFrom) {
+	if !sameStrings(hc.VolumesFrom, c.VolumesFrom) {
 		o.diverge(t, kase, "volumes_from", "the daemon stored VolumesFrom %q; dockward's volumes_from is %q", hc.VolumesFrom, c.VolumesFrom)
 	}
 }
 
 // compareRuntime compares the running process (the kernel's view) and the
 // ports the daemon published with dockward's view.
-func (o *oracle) compareRuntime(t *testing.T, kase string, d stored, c *input.Container, st status) {
+func (o *oracle) compareRuntime(t *testing.T, kase string, d storedContainer, c *input.Container, st kernelView) {
 	t.Logf("running: uid %d, NoNewPrivs %v, Seccomp %d, %d bounding caps, published %v", st.uid, st.noNewPrivs, st.seccomp, len(st.capBnd), d.NetworkSettings.Ports)
 	if c.User.UID != nil && *c.User.UID != st.uid {
 		o.diverge(t, kase, "user.uid", "the process runs as uid %d (User %q); dockward's user.uid is %d", st.uid, d.Config.User, *c.User.UID)
@@ -635,6 +731,38 @@ func (o *oracle) compareRuntime(t *testing.T, kase string, d stored, c *input.Co
 		o.diverge(t, kase, "security.seccomp.runtime", "the process has no seccomp filter (SecurityOpt %q); dockward's seccomp is %q", d.HostConfig.SecurityOpt, c.Security.Seccomp)
 	}
 	o.comparePorts(t, kase, "ports.published", d.NetworkSettings.Ports, c)
+	view := map[string]string{"net": c.Namespaces.Network, "pid": c.Namespaces.PID, "ipc": c.Namespaces.IPC,
+		"uts": c.Namespaces.UTS, "user": c.Namespaces.Userns, "cgroup": c.Namespaces.Cgroupns}
+	for _, k := range nsKinds {
+		if st.ns[k] == "" || st.ns[k] != o.hostNS[k] || strings.EqualFold(view[k], "host") {
+			continue
+		}
+		if view[k] == "" && o.defaultNS[k] {
+			continue // the daemon's default, which dockward leaves empty
+		}
+		if p, ok := cutPrefixFold(view[k], "container:"); ok && o.peerSharesHost(t, c, p, k) {
+			continue // joins a container that is itself on the host's namespace: its peer view says so
+		}
+		mode, ok := map[string]string{"net": "network", "user": "userns", "cgroup": "cgroupns"}[k]
+		if !ok {
+			mode = k
+		}
+		o.diverge(t, kase, "namespaces.runtime."+k, "the process is in the host's %s namespace (%s, mode %q as stored); dockward's mode is %q",
+			k, st.ns[k], d.modes()[mode], view[k])
+	}
+}
+
+// peerSharesHost: the joined container is on the host's namespace k, and
+// dockward's peer view of it says so.
+func (o *oracle) peerSharesHost(t *testing.T, c *input.Container, target, k string) bool {
+	for _, p := range c.Peers {
+		if p.Target == target && p.Container != nil {
+			m := map[string]string{"net": p.Container.Namespaces.Network, "pid": p.Container.Namespaces.PID, "ipc": p.Container.Namespaces.IPC,
+				"uts": p.Container.Namespaces.UTS, "user": p.Container.Namespaces.Userns, "cgroup": p.Container.Namespaces.Cgroupns}
+			return strings.EqualFold(m[k], "host") || (m[k] == "" && o.defaultNS[k])
+		}
+	}
+	return false
 }
 
 func daemonCaps(caps []string) []string {
@@ -678,7 +806,7 @@ type mountSource struct {
 	rw                  bool
 }
 
-func (o *oracle) daemonMountSources(t *testing.T, d stored) []mountSource {
+func (o *oracle) daemonMountSources(t *testing.T, d storedContainer) []mountSource {
 	var out []mountSource
 	for _, m := range d.Mounts {
 		switch m.Type {
@@ -747,13 +875,20 @@ func daemonVolumeSources(driver string, opts map[string]string, cwd string) []st
 	return nil
 }
 
-func (o *oracle) compareMounts(t *testing.T, kase string, d stored, c *input.Container) {
+func (o *oracle) compareMounts(t *testing.T, kase string, d storedContainer, c *input.Container) {
+	// The container's own mounts, and those it takes from --volumes-from
+	// peers, and from theirs (the daemon follows the chain).
 	views := append([]input.Mount(nil), c.Mounts...)
-	for _, p := range c.Peers {
-		if p.Via == "volumes_from" && p.Container != nil {
-			views = append(views, p.Container.Mounts...)
+	var fromPeers func(c *input.Container, depth int)
+	fromPeers = func(c *input.Container, depth int) {
+		for _, p := range c.Peers {
+			if p.Via == "volumes_from" && p.Container != nil && depth < 8 {
+				views = append(views, p.Container.Mounts...)
+				fromPeers(p.Container, depth+1)
+			}
 		}
 	}
+	fromPeers(c, 0)
 	for _, s := range o.daemonMountSources(t, d) {
 		var match *input.Mount
 		for i := range views {
@@ -764,7 +899,7 @@ func (o *oracle) compareMounts(t *testing.T, kase string, d stored, c *input.Con
 		switch {
 		case match == nil:
 			o.diverge(t, kase, "mounts", "the daemon mounts host %s at %s (%s); dockward's view has no mount there", s.source, s.target, s.via)
-		case !covers(match.HostPath, s.source):
+		case !hostPathCovers(match.HostPath, s.source):
 			o.diverge(t, kase, "mounts.host_path", "the daemon mounts host %s at %s (%s); dockward's host_path is %q", s.source, s.target, s.via, match.HostPath)
 		case s.rw && match.ReadOnly:
 			o.diverge(t, kase, "mounts.read_only", "the daemon mounts %s at %s read-write; dockward's read_only is true", s.source, s.target)
@@ -773,7 +908,7 @@ func (o *oracle) compareMounts(t *testing.T, kase string, d stored, c *input.Con
 }
 
 // covers: dockward's host path is the daemon's or a directory above it.
-func covers(view, daemonPath string) bool {
+func hostPathCovers(view, daemonPath string) bool {
 	if view == "" {
 		return false
 	}
@@ -829,7 +964,7 @@ func portCovered(port, hostIP string, ports []input.Port) bool {
 	return false
 }
 
-func (o *oracle) compareNamespaces(t *testing.T, kase string, d stored, c *input.Container) {
+func (o *oracle) compareNamespaces(t *testing.T, kase string, d storedContainer, c *input.Container) {
 	view := map[string]string{"network": c.Namespaces.Network, "pid": c.Namespaces.PID, "ipc": c.Namespaces.IPC,
 		"uts": c.Namespaces.UTS, "userns": c.Namespaces.Userns, "cgroupns": c.Namespaces.Cgroupns}
 	for _, kind := range []string{"network", "pid", "ipc", "uts", "userns", "cgroupns"} {
@@ -869,7 +1004,7 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 // compareNetworks checks that every network the daemon attaches the
 // container to is one dockward's view names (its network mode, or the
 // networks list a fix may add).
-func (o *oracle) compareNetworks(t *testing.T, kase string, d stored, c *input.Container) {
+func (o *oracle) compareNetworks(t *testing.T, kase string, d storedContainer, c *input.Container) {
 	names := map[string]bool{}
 	mode := c.Namespaces.Network
 	if mode == "" || mode == "default" {
@@ -907,7 +1042,7 @@ func (o *oracle) compareNetworks(t *testing.T, kase string, d stored, c *input.C
 }
 
 // cpus is the CPU limit the kernel gets, in millicpus (0: none).
-func cpus(nano, quota, period int64) int64 {
+func millicpus(nano, quota, period int64) int64 {
 	if nano > 0 {
 		return nano / 1e6
 	}
@@ -936,16 +1071,16 @@ func (o *oracle) compareResources(t *testing.T, kase, field string, mem, swap, n
 		// (20.10 stores an unset MemorySwap as twice Memory: its default.)
 		o.diverge(t, kase, field+".memory_swap", "the daemon has MemorySwap %d; dockward's is %d", swap, r.MemorySwap)
 	}
-	if a, b := cpus(nano, quota, period), cpus(r.NanoCPUs, r.CPUQuota, r.CPUPeriod); a != b {
+	if a, b := millicpus(nano, quota, period), millicpus(r.NanoCPUs, r.CPUQuota, r.CPUPeriod); a != b {
 		o.diverge(t, kase, field+".cpus", "the daemon has NanoCpus %d, CpuQuota %d, CpuPeriod %d (%d millicpus); dockward's nano_cpus %d, cpu_quota %d, cpu_period %d (%d)",
 			nano, quota, period, a, r.NanoCPUs, r.CPUQuota, r.CPUPeriod, b)
 	}
 	if a, b := pidsLimit(pids), pidsLimit(r.PidsLimit); a != b {
-		o.diverge(t, kase, field+".pids_limit", "the daemon has PidsLimit %v (effective %d, 0 = unlimited); dockward's is %v (%d)", ptrStr(pids), a, ptrStr(r.PidsLimit), b)
+		o.diverge(t, kase, field+".pids_limit", "the daemon has PidsLimit %v (effective %d, 0 = unlimited); dockward's is %v (%d)", int64PtrStr(pids), a, int64PtrStr(r.PidsLimit), b)
 	}
 }
 
-func ptrStr(p *int64) string {
+func int64PtrStr(p *int64) string {
 	if p == nil {
 		return "null"
 	}
@@ -961,7 +1096,7 @@ func containsAll(have, want []string) bool {
 	return true
 }
 
-func sameSet(a, b []string) bool {
+func sameStrings(a, b []string) bool {
 	x, y := slices.Clone(a), slices.Clone(b)
 	sort.Strings(x)
 	sort.Strings(y)
@@ -969,7 +1104,7 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(x, y)
 }
 
-func mapsEqual(a, b map[string]string) bool {
+func sameStringMaps(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
 	}
