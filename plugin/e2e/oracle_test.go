@@ -131,6 +131,31 @@ type oracle struct {
 
 func TestDifferentialOracle(t *testing.T) {
 	start := time.Now()
+	o := newOracle(t)
+	t.Run("create", func(t *testing.T) {
+		for _, c := range o.createCorpus(t) {
+			t.Run(c.name, func(t *testing.T) { o.runCreate(t, c) })
+		}
+	})
+	t.Run("exec", func(t *testing.T) { o.runExecs(t) })
+	t.Run("update", func(t *testing.T) { o.runUpdates(t) })
+	t.Run("volume", func(t *testing.T) {
+		for _, c := range o.volumeCorpus(t) {
+			t.Run(c.name, func(t *testing.T) { o.runVolume(t, c) })
+		}
+	})
+	t.Run("network", func(t *testing.T) {
+		for _, c := range o.networkCorpus() {
+			t.Run(c.name, func(t *testing.T) { o.runNetwork(t, c) })
+		}
+	})
+	o.judge(t, knownDivergences)
+	t.Logf("oracle done in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// newOracle starts the bare daemon and the objects the corpus refers to.
+func newOracle(t *testing.T) *oracle {
+	start := time.Now()
 	hs := startBareDaemon(t)
 	lookup, err := daemon.New("unix://"+hs.dockerSock, 20*time.Second)
 	if err != nil {
@@ -153,35 +178,16 @@ func TestDifferentialOracle(t *testing.T) {
 	}
 	t.Logf("bare daemon %s (%s) up in %s; its cwd is %s", hs.engine, hs.versions, time.Since(start).Round(time.Millisecond), o.cwd)
 	o.setup(t)
-
-	t.Run("create", func(t *testing.T) {
-		for _, c := range o.createCorpus(t) {
-			t.Run(c.name, func(t *testing.T) { o.runCreate(t, c) })
-		}
-	})
-	t.Run("exec", func(t *testing.T) { o.runExecs(t) })
-	t.Run("update", func(t *testing.T) { o.runUpdates(t) })
-	t.Run("volume", func(t *testing.T) {
-		for _, c := range o.volumeCorpus(t) {
-			t.Run(c.name, func(t *testing.T) { o.runVolume(t, c) })
-		}
-	})
-	t.Run("network", func(t *testing.T) {
-		for _, c := range o.networkCorpus() {
-			t.Run(c.name, func(t *testing.T) { o.runNetwork(t, c) })
-		}
-	})
-	o.judge(t)
-	t.Logf("oracle done in %s", time.Since(start).Round(time.Millisecond))
+	return o
 }
 
 // judge fails on every divergence not in knownDivergences, and on every
 // listed divergence of this engine that did not occur.
-func (o *oracle) judge(t *testing.T) {
+func (o *oracle) judge(t *testing.T, known []knownDivergence) {
 	seen := map[string]bool{}
 	var fresh []finding
 	for _, f := range o.found {
-		k := o.known(f)
+		k := o.known(known, f)
 		if k == nil {
 			fresh = append(fresh, f)
 			continue
@@ -192,7 +198,7 @@ func (o *oracle) judge(t *testing.T) {
 	for _, f := range fresh {
 		t.Errorf("DIVERGENCE %s: %s: %s", f.kase, f.field, f.detail)
 	}
-	for _, k := range knownDivergences {
+	for _, k := range known {
 		if (k.engine == "" || k.engine == o.hs.engine) && !seen[k.kase+"|"+k.field] {
 			t.Errorf("known divergence %s: %s (%s) no longer occurs on %s: delete it from knownDivergences",
 				k.kase, k.field, k.item, o.hs.engine)
@@ -200,10 +206,10 @@ func (o *oracle) judge(t *testing.T) {
 	}
 }
 
-func (o *oracle) known(f finding) *knownDivergence {
-	for i, k := range knownDivergences {
+func (o *oracle) known(known []knownDivergence, f finding) *knownDivergence {
+	for i, k := range known {
 		if (k.engine == "" || k.engine == o.hs.engine) && k.kase == f.kase && k.field == f.field {
-			return &knownDivergences[i]
+			return &known[i]
 		}
 	}
 	return nil
