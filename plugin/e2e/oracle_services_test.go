@@ -100,7 +100,7 @@ func (o *oracle) serviceCorpus(hostNet string) []oracleCase {
 		{name: "service host network by id prefix (item 11)", body: serviceBody("dwf-os-hostpfx", "", `"Networks":[{"Target":"`+hostNet[:12]+`"}]`, "")},
 		{name: "service legacy top-level Networks host (item 11)", body: serviceBody("dwf-os-legacy", "", "", `"Networks":[{"Target":"host"}]`)},
 		{name: "service bind mount /", body: serviceBody("dwf-os-bind", `"Mounts":[{"Type":"bind","Source":"/","Target":"/host","ReadOnly":true}]`, "", "")},
-		{name: "service mount of the bind volume (item 12)", body: serviceBody("dwf-os-vol", `"Mounts":[{"Type":"volume","Source":"{{bindvol}}","Target":"/mnt"}]`, "", "")},
+		{name: "service mount of the bind volume (item 12)", body: serviceBody("dwf-os-vol", `"Mounts":[{"Type":"volume","Source":"{{bindvol}}","Target":"/mnt","ReadOnly":true}]`, "", "")},
 		{name: "service cap add", body: serviceBody("dwf-os-cap", `"CapabilityAdd":["CAP_SYS_PTRACE"]`, "", "")},
 		{name: "service cap drop all", body: serviceBody("dwf-os-capdrop", `"CapabilityDrop":["ALL"],"CapabilityAdd":["NET_RAW"]`, "", "")},
 		{name: "service no-new-privileges", body: serviceBody("dwf-os-nnp", `"Privileges":{"NoNewPrivileges":true}`, "", "")},
