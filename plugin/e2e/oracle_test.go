@@ -361,7 +361,7 @@ type storedContainer struct {
 		NetworkMode, PidMode, IpcMode, UTSMode      string
 		UsernsMode, CgroupnsMode, CgroupParent      string
 		Memory, MemorySwap, NanoCpus                int64
-		CpuQuota, CpuPeriod                         int64 //nolint:revive // Docker's names
+		CpuQuota, CpuPeriod                         int64
 		PidsLimit                                   *int64
 		OomKillDisable                              *bool
 		Devices                                     []struct{ PathOnHost, PathInContainer, CgroupPermissions string }
@@ -378,7 +378,8 @@ type storedContainer struct {
 	}
 }
 
-type hostPort struct{ HostIp, HostPort string } //nolint:revive // Docker's names
+// hostPort is a binding as the daemon stores it (Docker's field names).
+type hostPort struct{ HostIp, HostPort string }
 
 func (d storedContainer) modes() map[string]string {
 	hc := d.HostConfig
