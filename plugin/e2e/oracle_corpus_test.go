@@ -125,6 +125,14 @@ func (o *oracle) createCorpus(t *testing.T) []oracleCase {
 		{name: "mounts bind /etc", body: createWith(`"Mounts":[{"Type":"bind","Source":"/etc","Target":"/mnt"}]`)},
 		{name: "mounts bind case-variant", body: createWith(`"mounts":[{"type":"bind","source":"/etc","target":"/mnt","readonly":false}]`)},
 		{name: "mounts bind ro", body: createWith(`"Mounts":[{"Type":"bind","Source":"/etc","Target":"/mnt","ReadOnly":true}]`)},
+		{name: "bind mode RO upper", body: createWith(`"Binds":["/etc:/mnt:RO"]`)},
+		{name: "bind mode ro,rw", body: createWith(`"Binds":["/etc:/mnt:ro,rw"]`)},
+		{name: "bind mode z,ro", body: createWith(`"Binds":["/etc:/mnt:z,ro"]`)},
+		{name: "bind double slash", body: createWith(`"Binds":["//etc//:/mnt"]`)},
+		{name: "mounts type BIND upper", body: createWith(`"Mounts":[{"Type":"BIND","Source":"/etc","Target":"/mnt"}]`)},
+		{name: "mounts bind relative source", body: createWith(`"Mounts":[{"Type":"bind","Source":"etc","Target":"/mnt"}]`)},
+		{name: "mounts bind trailing slashes", body: createWith(`"Mounts":[{"Type":"bind","Source":"/etc/","Target":"/mnt/"}]`)},
+		{name: "mounts volume no source", body: createWith(`"Mounts":[{"Type":"volume","Target":"/mnt"}]`)},
 		{name: "named bind volume", body: createWith(`"Binds":["{{bindvol}}:/mnt"]`)},
 		{name: "named bind volume via Mounts", body: createWith(`"Mounts":[{"Type":"volume","Source":"{{bindvol}}","Target":"/mnt"}]`)},
 		{name: "new volume driver opts bind /", body: createWith(`"Mounts":[{"Type":"volume","Source":"dwf-o-new1","Target":"/mnt","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"none","o":"bind","device":"/"}}}}]`)},
@@ -316,6 +324,7 @@ func (o *oracle) runExecs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			o.ran[c.name] = true
 			uri := o.api + "/containers/" + c.ctr + "/exec"
 			in, verr := o.view("POST", uri, []byte(c.body))
 			res := o.do(t, "POST", uri, []byte(c.body))
@@ -381,6 +390,7 @@ func (o *oracle) runUpdates(t *testing.T) {
 		for _, u := range bodies {
 			name := "update " + u.name + " on " + b.name
 			t.Run(name, func(t *testing.T) {
+				o.ran[name] = true
 				id := o.mustCreate(t, b.body)
 				t.Cleanup(func() { o.hs.docker(t, "rm", "-f", id) })
 				before := o.inspect(t, id).HostConfig
@@ -449,6 +459,7 @@ func (o *oracle) volumeCorpus(t *testing.T) []oracleCase {
 }
 
 func (o *oracle) runVolume(t *testing.T, c oracleCase) {
+	o.ran[c.name] = true
 	uri := o.fullURI(c.uri, "/volumes/create")
 	in, verr := o.view("POST", uri, []byte(c.body))
 	res := o.do(t, "POST", uri, []byte(c.body))
@@ -519,6 +530,7 @@ func (o *oracle) networkCorpus() []networkCase {
 }
 
 func (o *oracle) runNetwork(t *testing.T, c networkCase) {
+	o.ran[c.name] = true
 	uri := o.api + "/networks/create"
 	in, verr := o.view("POST", uri, []byte(c.body))
 	res := o.do(t, "POST", uri, []byte(c.body))

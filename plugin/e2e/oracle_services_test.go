@@ -115,6 +115,7 @@ func (o *oracle) serviceCorpus(hostNet string) []oracleCase {
 }
 
 func (o *oracle) runService(t *testing.T, c oracleCase) {
+	o.ran[c.name] = true
 	uri := o.api + "/services/create"
 	in, verr := o.view("POST", uri, []byte(c.body))
 	res := o.do(t, "POST", uri, []byte(c.body))
