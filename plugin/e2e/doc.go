@@ -11,6 +11,16 @@
 // (plugin name dockward-fleet, socket /run/docker/plugins/dockward-fleet.sock)
 // against a bundle server and a decision-log collector on loopback.
 //
+// TestDifferentialOracle and TestDifferentialOracleServices (oracle*_test.go)
+// start a bare dockerd of their own (no plugin) and compare, for a corpus of
+// create, exec, update, volume, network and service bodies, what that daemon
+// stores and runs (inspect, and /proc/self/status of the process) with the
+// input dockward builds for the same request. The divergences they find
+// today are listed in knownDivergences and knownServiceDivergences, each
+// with its issue item: the tests fail on any other divergence, and on a
+// listed one that stops occurring. The services test makes a swarm: run it
+// under `flock /tmp/dw-swarm.lock`.
+//
 // Environment:
 //
 //	DOCKWARD_E2E_ENGINE      debian (/usr/sbin/dockerd, API 1.41; default) or
