@@ -28,7 +28,9 @@ type Client struct {
 	passwd  passwdCache
 
 	mu       sync.Mutex
-	cgroupns string // the daemon's default cgroup namespace mode, once known
+	cgroupns string    // the daemon's default cgroup namespace mode, once known
+	api      string    // the daemon's API version, when last asked
+	apiAt    time.Time // when
 }
 
 // New returns a client of the daemon at host (unix:///var/run/docker.sock),
@@ -161,6 +163,29 @@ func (c *Client) Version(ctx context.Context) (engine, api string, err error) {
 	}
 	return v.Version, v.APIVersion, nil
 }
+
+// EngineAPIVersion is the highest API version the daemon speaks. It
+// changes only when dockerd is replaced, which the plugin (started before
+// dockerd, and outliving it) is not told of: the answer is kept for
+// apiVersionTTL, so a replaced engine is judged as itself within that.
+func (c *Client) EngineAPIVersion(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	api, at := c.api, c.apiAt
+	c.mu.Unlock()
+	if api != "" && time.Since(at) < apiVersionTTL {
+		return api, nil
+	}
+	_, api, err := c.Version(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.api, c.apiAt = api, time.Now()
+	c.mu.Unlock()
+	return api, nil
+}
+
+const apiVersionTTL = 10 * time.Second
 
 // Close releases the client's connections.
 func (c *Client) Close() error { return c.c.Close() }

@@ -67,6 +67,9 @@ type Lookup interface {
 	Service(ctx context.Context, ref string) (ServiceInfo, error)
 	// ImageUserID resolves a user name in the image's /etc/passwd.
 	ImageUserID(ctx context.Context, imageID, name string) (int, error)
+	// EngineAPIVersion is the highest API version the daemon speaks
+	// ("1.41" for Engine 20.10); "" when the lookup has no daemon to say.
+	EngineAPIVersion(ctx context.Context) (string, error)
 }
 
 // noLookup is used when the plugin has no daemon to ask: every lookup
@@ -89,6 +92,7 @@ func (noLookup) Service(context.Context, string) (ServiceInfo, error) {
 	return ServiceInfo{}, errNoDaemon
 }
 func (noLookup) ImageUserID(context.Context, string, string) (int, error) { return 0, errNoDaemon }
+func (noLookup) EngineAPIVersion(context.Context) (string, error)         { return "", errNoDaemon }
 
 // StaticLookup answers lookups from maps: for tests, and for evaluating
 // requests away from any daemon. A missing entry is ErrNotFound.
@@ -102,6 +106,7 @@ type StaticLookup struct {
 	Networks        map[string]NetworkInfo       // any reference the daemon would resolve -> network
 	Services        map[string]ServiceInfo
 	Passwd          map[string]map[string]int // image id -> user name -> uid
+	EngineAPI       string                    // the daemon's API version; "" for none known
 }
 
 // Image implements Lookup.
@@ -167,3 +172,6 @@ func (s StaticLookup) ImageUserID(_ context.Context, imageID, name string) (int,
 	}
 	return 0, ErrNotFound
 }
+
+// EngineAPIVersion implements Lookup.
+func (s StaticLookup) EngineAPIVersion(context.Context) (string, error) { return s.EngineAPI, nil }

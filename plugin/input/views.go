@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/volume"
+	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/dockward/dockward/plugin/route"
 )
@@ -446,6 +447,20 @@ func (v *views) service(in *Input, raw []byte) error {
 	if cs == nil {
 		cs = &swarm.ContainerSpec{}
 	}
+	if !rollback {
+		// A previous spec is what the daemon stored; a request is
+		// stripped of fields its API version lacks before it is stored.
+		csCopy := *cs
+		cs = &csCopy
+		resources, err := v.serviceAsStored(cs, judged.TaskTemplate.Resources)
+		if err != nil {
+			return err
+		}
+		specCopy := *judged
+		specCopy.TaskTemplate.Resources = resources
+		specCopy.TaskTemplate.ContainerSpec = cs
+		judged = &specCopy
+	}
 	cfg, hc := serviceToContainer(judged, cs)
 	// Lookups on this node: the image's user, and named volumes that
 	// already exist here (a bind volume made with volume create).
@@ -488,6 +503,51 @@ func (v *views) service(in *Input, raw []byte) error {
 	}
 	in.Container = c
 	return nil
+}
+
+// serviceAsStored removes from a service request what the daemon drops
+// before storing it (moby's adjustForAPIVersion, daemon/server/router/swarm):
+// fields older API versions lack. A create sent as /v1.40 keeps its
+// --cap-drop ALL in the body but runs with the default capabilities; on
+// Engine 20.10 (API 1.41), whose types have no NoNewPrivileges for services,
+// no-new-privileges is never set (the CLI speaks 1.41 to it). The version is
+// the request's /vX.Y (a daemon refuses one above its own), or the engine's
+// for a request without one.
+func (v *views) serviceAsStored(cs *swarm.ContainerSpec, res *swarm.ResourceRequirements) (*swarm.ResourceRequirements, error) {
+	version := v.rt.APIVersion
+	if version == "" {
+		// The daemon serves a request without /vX.Y at its own version
+		// (the docker CLI always sends one, negotiated, so never above).
+		engine, err := v.lookup().EngineAPIVersion(v.ctx)
+		if err != nil {
+			// Unknown: judged as the oldest API dockward knows, which
+			// honours the fewest restrictions, and said so.
+			v.unknown("the daemon's API version", err)
+			engine = "1.24"
+		}
+		version = engine
+	}
+	if version == "" {
+		return res, nil
+	}
+	if versions.LessThan(version, "1.40") {
+		cs.Sysctls = nil
+	}
+	if versions.LessThan(version, "1.41") {
+		cs.CapabilityAdd, cs.CapabilityDrop, cs.Ulimits = nil, nil, nil
+		if res != nil && res.Limits != nil {
+			r, l := *res, *res.Limits
+			l.Pids = 0
+			r.Limits = &l
+			res = &r
+		}
+	}
+	if versions.LessThan(version, "1.44") && cs.Privileges != nil {
+		p := *cs.Privileges
+		p.Seccomp, p.AppArmor, p.NoNewPrivileges = nil, nil, false
+		cs.Privileges = &p
+	}
+	return res, nil
 }
 
 // previousSpec reads the spec a rollback restores. A service that cannot

@@ -5,8 +5,9 @@
 #   severity: high
 #   fix: add --security-opt no-new-privileges
 #   fix_service: >-
-#     set TaskTemplate.ContainerSpec.Privileges.NoNewPrivileges
-#     (API 1.41+; not available from docker service create on older CLIs)
+#     set TaskTemplate.ContainerSpec.Privileges.NoNewPrivileges, sent with
+#     API 1.44 or later (older API versions, and Engine 20.10, drop it; the
+#     docker service create of older CLIs cannot set it)
 package authz.rules.container.no_new_privileges
 
 import data.authz.lib.request
