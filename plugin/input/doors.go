@@ -2,6 +2,7 @@ package input
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/dockward/dockward/plugin/route"
@@ -42,7 +43,8 @@ func (v *views) archivePut(in *Input) error {
 		return denyf("docker cp into container %q, which does not exist", v.rt.ID)
 	}
 	if err != nil {
-		return denyf("cannot look up container %q to learn its user: %v", v.rt.ID, err)
+		v.unknown(fmt.Sprintf("the user of container %s", v.rt.ID), err)
+		return nil
 	}
 	if info.Config == nil {
 		return denyf("the daemon returned no configuration for container %q", v.rt.ID)

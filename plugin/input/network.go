@@ -2,6 +2,7 @@ package input
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -51,7 +52,9 @@ func (v *views) lookupNetwork(ref, via string) (Network, error) {
 		return Network{}, denyf("%s names network %q, which does not exist", via, ref)
 	}
 	if err != nil {
-		return Network{}, denyf("cannot look up network %q (named by %s): %v", ref, via, err)
+		// Driver unknown: no driver is allowed, so network rules deny.
+		v.unknown(fmt.Sprintf("network %s (named by %s)", ref, via), err)
+		return Network{Ref: ref, Name: ref, Options: map[string]string{}}, nil
 	}
 	n := networkFromInfo(ref, info)
 	if n.ConfigFrom != "" {
@@ -72,7 +75,8 @@ func (v *views) configOptions(ref string) (map[string]string, error) {
 		return nil, denyf("config-from network %q does not exist", ref)
 	}
 	if err != nil {
-		return nil, denyf("cannot look up config-from network %q: %v", ref, err)
+		v.unknown("config-from network "+ref, err)
+		return map[string]string{}, nil
 	}
 	return info.Options, nil
 }

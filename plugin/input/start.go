@@ -2,6 +2,7 @@ package input
 
 import (
 	"errors"
+	"fmt"
 )
 
 // start is POST /containers/{id}/start (and restart, which starts a stopped
@@ -30,7 +31,8 @@ func (v *views) start(in *Input, raw []byte, headers map[string]string) error {
 		return denyf("%s of container %q, which does not exist", v.rt.Endpoint, v.rt.ID)
 	}
 	if err != nil {
-		return denyf("cannot look up container %q to check what it would run: %v", v.rt.ID, err)
+		v.unknown(fmt.Sprintf("container %s, to check what it would run", v.rt.ID), err)
+		return nil
 	}
 	if info.Config == nil || info.HostConfig == nil {
 		return denyf("the daemon returned no configuration for container %q", v.rt.ID)

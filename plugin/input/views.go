@@ -156,7 +156,8 @@ func (v *views) lookupPeers(c *Container) error {
 				return denyf("%s joins container %q, which does not exist", e.via, e.target)
 			}
 			if err != nil {
-				return denyf("cannot look up container %q (joined by %s): %v", e.target, e.via, err)
+				v.unknown(fmt.Sprintf("container %s (joined by %s)", e.target, e.via), err)
+				continue
 			}
 			key := info.ID
 			if key == "" {
@@ -206,7 +207,8 @@ func (v *views) lookupVolumes(mounts []Mount) error {
 			continue // created by this request, with the request's options
 		}
 		if err != nil {
-			return denyf("cannot look up volume %q: %v", m.Source, err)
+			v.unknown("volume "+m.Source, err)
+			continue
 		}
 		m.VolumeDriver = driver
 		m.VolumeOptions = map[string]string{}
@@ -270,7 +272,8 @@ func (v *views) execUser(e *Exec, requested string) error {
 		return nil // no such container: the daemon refuses the exec
 	}
 	if err != nil {
-		return denyf("cannot look up container %q for its user: %v", v.rt.ID, err)
+		v.unknown(fmt.Sprintf("the user of container %s", v.rt.ID), err)
+		return nil
 	}
 	if requested == "" {
 		if info.Config == nil {
@@ -318,7 +321,9 @@ func (v *views) update(in *Input, raw []byte) error {
 		return denyf("container %q does not exist, so the limits after the update cannot be known", v.rt.ID)
 	}
 	if err != nil {
-		return denyf("cannot look up container %q for its limits: %v", v.rt.ID, err)
+		// The limits after the update are the request's alone.
+		v.unknown(fmt.Sprintf("the limits of container %s", v.rt.ID), err)
+		info.HostConfig = nil
 	}
 	u.Effective = mergeUpdate(info.HostConfig, u.Resources)
 	in.Update = u
@@ -435,6 +440,11 @@ func (v *views) service(in *Input, raw []byte) error {
 		prev, prevRaw, err := v.previousSpec()
 		if err != nil {
 			return err
+		}
+		if prev == nil {
+			// The lookup failed: nothing to judge but the rollback.
+			in.Service = &Service{Name: spec.Name, Rollback: true}
+			return nil
 		}
 		judged, judgedRaw = prev, prevRaw
 	}
@@ -559,7 +569,8 @@ func (v *views) previousSpec() (*swarm.ServiceSpec, []byte, error) {
 		return nil, nil, denyf("rollback of service %q, which does not exist", v.rt.ID)
 	}
 	if err != nil {
-		return nil, nil, denyf("cannot look up service %q for the spec its rollback restores: %v", v.rt.ID, err)
+		v.unknown(fmt.Sprintf("the spec service %s rolls back to", v.rt.ID), err)
+		return nil, nil, nil
 	}
 	if info.PreviousSpec == nil {
 		return nil, nil, denyf("rollback of service %q, which has no previous spec", v.rt.ID)
