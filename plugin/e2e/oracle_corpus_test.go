@@ -502,7 +502,7 @@ func (o *oracle) runVolume(t *testing.T, c oracleCase) {
 		o.diverge(t, c.name, "volume.options", "the daemon stored options %v; dockward's are %v", v.Options, vv.Options)
 	}
 	for _, s := range daemonVolumeSources(v.Driver, v.Options, o.cwd) {
-		if !hostPathCovers(vv.HostPath, s) {
+		if !pathsCover(vv.HostPath, vv.HostPaths, s) {
 			o.diverge(t, c.name, "volume.host_path", "the daemon's options %v reach host %s; dockward's host_path is %q", v.Options, s, vv.HostPath)
 		}
 	}

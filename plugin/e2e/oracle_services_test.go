@@ -13,27 +13,10 @@ import (
 // knownServiceDivergences are the divergences TestDifferentialOracleServices
 // finds in today's code (see knownDivergences).
 var knownServiceDivergences = []knownDivergence{
-	// item 11: a service on the host network named by id or id prefix,
-	// and 20.10's legacy top-level ServiceSpec.Networks (the current
-	// engine ignores it): the task runs in the host's network namespace.
-	{"", "service host network by id (item 11)", "namespaces.network", "issue 11 item 11"},
-	{"", "service host network by id (item 11)", "networks", "issue 11 item 11"},
-	{"", "service host network by id (item 11)", "namespaces.runtime.net", "issue 11 item 11"},
-	{"", "service host network by id prefix (item 11)", "namespaces.network", "issue 11 item 11"},
-	{"", "service host network by id prefix (item 11)", "networks", "issue 11 item 11"},
-	{"", "service host network by id prefix (item 11)", "namespaces.runtime.net", "issue 11 item 11"},
-	{"debian", "service legacy top-level Networks host (item 11)", "namespaces.network", "issue 11 item 11"},
-	{"debian", "service legacy top-level Networks host (item 11)", "networks", "issue 11 item 11"},
-	{"debian", "service legacy top-level Networks host (item 11)", "namespaces.runtime.net", "issue 11 item 11"},
-
-	// item 12: service mounts skip the volume lookup.
-	{"", "service mount of the bind volume (item 12)", "mounts.host_path", "issue 11 item 12"},
-
-	// Found by the oracle, not in issue 11: 20.10 (API 1.41) has no
-	// Privileges.NoNewPrivileges in its ServiceSpec (it came with API
-	// 1.46) and drops it, so the task runs without no-new-privileges
-	// while dockward's view says it has it.
-	{"debian", "service no-new-privileges", "security.no_new_privileges", "new: service NoNewPrivileges ignored below API 1.46"},
+	// None today. Those issue 11 found (items 11, 12) are fixed, and the one
+	// the oracle found beyond it (20.10, and API < 1.44, drop a service's
+	// Privileges.NoNewPrivileges) is judged as the daemon stores it
+	// (input serviceAsStored).
 }
 
 // TestDifferentialOracleServices is the differential oracle for swarm
