@@ -55,8 +55,7 @@ type knownDivergence struct {
 // list stays so that a divergence that cannot be fixed at once is named
 // here with its issue (the test fails when a listed one stops occurring).
 // Those issue 11 found (items 2, 7-13) are fixed; the cases keep them.
-var knownDivergences = []knownDivergence{
-}
+var knownDivergences = []knownDivergence{}
 
 // finding is one divergence seen in this run.
 type finding struct {

@@ -157,11 +157,13 @@ func (v *views) containerNetworks(mode string, nc *network.NetworkingConfig) ([]
 	}
 	if nc != nil {
 		for ref := range nc.EndpointsConfig {
-			// "default" (which the CLI sends for no --network) and
-			// "bridge" are the daemon's default network, judged no more
-			// than NetworkMode bridge is; host and none are looked up
-			// (the host network is the host's namespace).
-			if ref != "default" && ref != "bridge" {
+			// "default" (which the CLI sends for no --network) is the
+			// container's NetworkMode, judged by it; every other key,
+			// the default "bridge" and host included, is looked up: the
+			// current engine connects the container to each (the
+			// differential oracle saw NetworkMode lan with a bridge
+			// endpoint join both).
+			if ref != "default" {
 				refs[ref] = true
 			}
 		}

@@ -30,8 +30,12 @@ func TestNetworks(t *testing.T) {
 			}},
 		{name: "create: predefined modes need no lookup", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"bridge"}}`),
 			check: func(in *Input) bool { return len(in.Container.Networks) == 0 }},
-		{name: "create: EndpointsConfig default and bridge are the default network, as NetworkMode", req: createReq(`{"Image":"busybox","User":"1","NetworkingConfig":{"EndpointsConfig":{"default":{},"bridge":{}}}}`),
+		{name: "create: EndpointsConfig default is the NetworkMode", req: createReq(`{"Image":"busybox","User":"1","NetworkingConfig":{"EndpointsConfig":{"default":{}}}}`),
 			check: func(in *Input) bool { return len(in.Container.Networks) == 0 }},
+		{name: "create: an EndpointsConfig bridge is looked up (the current engine joins it beside NetworkMode)", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"app"},"NetworkingConfig":{"EndpointsConfig":{"app":{},"bridge":{}}}}`),
+			check: func(in *Input) bool {
+				return has(in.Container.Networks, "bridge", "bridge") && has(in.Container.Networks, "app", "bridge")
+			}},
 		{name: "create: EndpointsConfig host is looked up", req: createReq(`{"Image":"busybox","User":"1","NetworkingConfig":{"EndpointsConfig":{"host":{}}}}`),
 			check: func(in *Input) bool { return has(in.Container.Networks, "host", "host") }},
 		{name: "create: a config-from network's options are its config network's", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"fromcfg"}}`),

@@ -73,6 +73,7 @@ var lookupWorld = StaticLookup{
 		"lan": lanNet, "lannetid0123": lanNet, "lannet": lanNet,
 		"routed":  {ID: "routedid", Name: "routed", Driver: "bridge", Options: map[string]string{"com.docker.network.bridge.gateway_mode_ipv4": "routed"}},
 		"app":     {ID: "appid", Name: "app", Driver: "bridge", Options: map[string]string{}},
+		"bridge":  {ID: "bridgeid", Name: "bridge", Driver: "bridge", Options: map[string]string{"com.docker.network.bridge.name": "docker0"}},
 		"cfg":     {ID: "cfgid", Name: "cfg", Driver: "null", ConfigOnly: true, Options: map[string]string{"parent": "eth0"}},
 		"fromcfg": {ID: "fromcfgid", Name: "fromcfg", Driver: "macvlan", ConfigFrom: "cfg", Options: map[string]string{}},
 	},
