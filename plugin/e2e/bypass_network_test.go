@@ -210,6 +210,10 @@ func TestBypassNetworkSwarm(t *testing.T) {
 	}
 	v := "/v" + hs.apiVersion(t)
 	legacy := "/v1.41" // the API of 20.10, whose ServiceSpec still has Networks; newer engines accept it too
+	// Below API 1.44 the daemon drops a service's NoNewPrivileges, so no
+	// service sent as 1.41 passes no_new_privileges (TestBypassB11Swarm
+	// shows it); this suite judges the network rules.
+	hs.setModes(t, "dryrun", "no_new_privileges")
 	hostID := strings.TrimSpace(hs.mustDocker(t, "network", "inspect", "--format", "{{.Id}}", "host"))
 
 	t.Run("setup: a swarm macvlan network and a volume binding /, under a temporary policy edit", func(t *testing.T) {

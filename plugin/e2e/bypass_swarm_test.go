@@ -76,6 +76,39 @@ func TestBypassB11Swarm(t *testing.T) {
 	hardSpec := `{"Name":"dw-b11-hard","TaskTemplate":{"ContainerSpec":{"Image":"` + testImage + `","Command":["sleep","300"],"User":"1000:1000",` +
 		`"ReadOnly":true,"CapabilityDrop":["ALL"],"CapabilityAdd":["NET_RAW"],"Privileges":{"NoNewPrivileges":true},` +
 		`"Mounts":[{"Type":"tmpfs","Target":"/tmp"}]},"Resources":{"Limits":{"MemoryBytes":134217728,"NanoCPUs":500000000,"Pids":100}}}}`
+	// The daemon drops Privileges.NoNewPrivileges from a service sent with
+	// an API version below 1.44 (moby's adjustForAPIVersion; Engine 20.10
+	// speaks 1.41 and has no such field), so there the task runs without
+	// it and no service passes no_new_privileges: dockward judges the spec
+	// as stored. Found by the differential oracle.
+	t.Run("raw service create at API 1.41: NoNewPrivileges is dropped by the daemon, so refused", func(t *testing.T) {
+		o := hs.raw(t, rawReq{method: "POST", uri: "/v1.41/services/create", ctype: "application/json",
+			body: []byte(strings.Replace(hardSpec, "dw-b11-hard", "dw-b11-old", 1))})
+		expectRefused(t, o, "no_new_privileges")
+		if strings.Contains(hs.mustDocker(t, "service", "ls", "--format", "{{.Name}}"), "dw-b11-old") {
+			t.Errorf("BYPASS: the service was created: %v", o)
+		}
+	})
+	t.Run("red: with no_new_privileges in dryrun the API 1.41 create runs without it", func(t *testing.T) {
+		hs.setModes(t, "dryrun", "no_new_privileges")
+		o := hs.raw(t, rawReq{method: "POST", uri: "/v1.41/services/create", ctype: "application/json",
+			body: []byte(strings.Replace(hardSpec, "dw-b11-hard", "dw-b11-old", 1))})
+		verdict(t, o, true, "no_new_privileges")
+		if !o.succeeded() {
+			t.Fatalf("the create failed: %v", o)
+		}
+		defer hs.docker(t, "service", "rm", "dw-b11-old")
+		stored := hs.raw(t, rawReq{method: "GET", uri: "/v1.41/services/dw-b11-old"}).msg
+		if strings.Contains(stored, `"NoNewPrivileges":true`) {
+			t.Errorf("the daemon kept NoNewPrivileges at API 1.41 (then dockward's reading is too strict): %s", stored)
+		}
+	})
+	nnpHonoured := hs.engine == "current" // v is the engine's own API version
+	if !nnpHonoured {
+		// No service can set no-new-privileges here: the rest of the
+		// suite judges the other rules.
+		hs.setModes(t, "dryrun", "no_new_privileges")
+	}
 	var hardOK bool
 	t.Run("raw service create, hardened with NoNewPrivileges, is allowed", func(t *testing.T) {
 		o := hs.raw(t, rawReq{method: "POST", uri: v + "/services/create", ctype: "application/json", body: []byte(hardSpec)})
