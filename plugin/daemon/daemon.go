@@ -91,12 +91,16 @@ func (c *Client) Container(ctx context.Context, ref string) (input.ContainerInfo
 	asked := input.AsRequested(*hc, dflt)
 	info := input.ContainerInfo{ID: ct.ID, Name: strings.TrimPrefix(ct.Name, "/"), ImageID: ct.Image, Config: cfg, HostConfig: &asked}
 	if ct.NetworkSettings != nil {
-		for _, ep := range ct.NetworkSettings.Networks {
-			if ep != nil && ep.NetworkID != "" {
-				info.Networks = append(info.Networks, ep.NetworkID)
+		// Every configured network, started or not (a created
+		// container's entries have no NetworkID until it is attached).
+		for name, ep := range ct.NetworkSettings.Networks {
+			cn := input.ContainerNetwork{Name: name}
+			if ep != nil {
+				cn.NetworkID = ep.NetworkID
 			}
+			info.Networks = append(info.Networks, cn)
 		}
-		sort.Strings(info.Networks)
+		sort.Slice(info.Networks, func(i, j int) bool { return info.Networks[i].Name < info.Networks[j].Name })
 	}
 	return info, nil
 }

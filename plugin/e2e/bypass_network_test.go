@@ -147,6 +147,75 @@ func bypassNetworks(t *testing.T, hs *harness, red bool) {
 		})
 	}
 
+	// A client-set NetworkID (moby's getNetworkID): for a user-defined
+	// network name the daemon attaches the endpoint's NetworkID, whatever
+	// network the name is. No client sends one; a hand-made request can.
+	v := "/v" + hs.apiVersion(t)
+	t.Run("setup: a plain bridge network", func(t *testing.T) { hs.mustDocker(t, "network", "create", "dw-net-app") })
+	t.Cleanup(func() { hs.docker(t, "network", "rm", "dw-net-app") })
+	t.Run("raw create on a bridge whose endpoint's NetworkID is the macvlan", func(t *testing.T) {
+		before := hs.snap(t)
+		body := `{"Image":"` + testImage + `","User":"1000:1000","Cmd":["true"],"Labels":{"dockward-e2e":"bypass"},"HostConfig":{` +
+			hardenedHostConfig + `,"NetworkMode":"dw-net-app"},"NetworkingConfig":{"EndpointsConfig":{"dw-net-app":{"NetworkID":"` + lanID + `"}}}}`
+		o := hs.raw(t, rawReq{method: "POST", uri: v + "/containers/create", ctype: "application/json", body: []byte(body)})
+		verdict(t, o, red, rule)
+		if red && o.succeeded() {
+			var created struct{ Id string }
+			_ = json.Unmarshal([]byte(o.msg), &created)
+			id := created.Id
+			t.Logf("REPORT (%s, rule in dryrun): the container was created, on networks %s", hs.versions, hs.networksOf(t, id))
+		}
+		hs.settle(t, before, red)
+	})
+	t.Run("raw network connect to a bridge whose EndpointConfig.NetworkID is the macvlan", func(t *testing.T) {
+		o := hs.raw(t, rawReq{method: "POST", uri: v + "/networks/dw-net-app/connect", ctype: "application/json",
+			body: []byte(`{"Container":"` + running + `","EndpointConfig":{"NetworkID":"` + lanID + `"}}`)})
+		verdict(t, o, red, rule)
+		nets := hs.networksOf(t, running)
+		if red {
+			t.Logf("REPORT (%s, rule in dryrun): %v; networks now %s", hs.versions, o, nets)
+			hs.docker(t, "network", "disconnect", "-f", "dw-net-lan", running)
+			hs.docker(t, "network", "disconnect", "-f", "dw-net-app", running)
+			return
+		}
+		if strings.Contains(nets, "dw-net-lan") || strings.Contains(nets, "dw-net-app") {
+			t.Errorf("BYPASS: the container was connected: %s", nets)
+		}
+	})
+	// A container made on the macvlan while the policy allowed it: its
+	// start is judged on the networks it is stored with, and joining its
+	// network namespace puts the joiner on them.
+	var onLAN string
+	t.Run("setup: a container on the macvlan, under a temporary policy edit", func(t *testing.T) {
+		hs.setModes(t, "dryrun", rule)
+		r := hs.docker(t, append(append([]string{"create", "--name", "dw-net-onlan", "--label", "dockward-e2e=bypass", "--network", "dw-net-lan"},
+			hardened...), testImage, "sleep", "300")...)
+		if r.code != 0 {
+			t.Fatalf("create on the macvlan: %v", r)
+		}
+		onLAN = strings.TrimSpace(r.stdout)
+	})
+	if onLAN != "" {
+		t.Cleanup(func() { hs.docker(t, "rm", "-f", onLAN) })
+		t.Run("start of a container stored on the macvlan", func(t *testing.T) {
+			o := hs.dockerO(t, "start", onLAN)
+			verdict(t, o, red, rule)
+			if !red && hs.running(t, onLAN) {
+				t.Errorf("BYPASS: the container is running: %v", o)
+			}
+			if red {
+				hs.docker(t, "stop", "-t", "0", onLAN)
+			}
+		})
+		t.Run("create --network container:<the macvlan container>", func(t *testing.T) {
+			before := hs.snap(t)
+			o := hs.dockerO(t, append(append([]string{"create", "--label", "dockward-e2e=bypass"},
+				replace(hardened, "--read-only", "--read-only", "--network", "container:"+onLAN)...), testImage, "true")...)
+			verdict(t, o, red, rule)
+			hs.settle(t, before, red)
+		})
+	}
+
 	// The host network by id: NetworkMode is not "host", so the daemon
 	// looks the network up, finds the host network and puts the container
 	// in the host's network namespace.

@@ -30,8 +30,17 @@ type ContainerInfo struct {
 	// HostConfig is the configuration as its creator asked for it
 	// (AsRequested): the defaults the daemon filled in are taken out.
 	HostConfig *container.HostConfig
-	// Networks are the ids of the networks the container is attached to.
-	Networks []string
+	// Networks are the networks the container is configured on, as the
+	// daemon stored them (NetworkSettings.Networks): what a start attaches.
+	Networks []ContainerNetwork
+}
+
+// ContainerNetwork is one network a container is configured on: the name
+// it is stored under and, once set, the id the daemon attaches by (for a
+// user-defined name a client-given NetworkID wins, as moby's getNetworkID).
+type ContainerNetwork struct {
+	Name      string
+	NetworkID string
 }
 
 // NetworkInfo is what the daemon has of a network, resolved the way the
@@ -132,6 +141,15 @@ func (s StaticLookup) Container(_ context.Context, ref string) (ContainerInfo, e
 		hc = &container.HostConfig{}
 	}
 	info := ContainerInfo{ID: ref, Name: ref, Config: cfg, HostConfig: hc}
+	if c.NetworkingConfig != nil {
+		for _, name := range sortedKeys(c.NetworkingConfig.EndpointsConfig) {
+			cn := ContainerNetwork{Name: name}
+			if ep := c.NetworkingConfig.EndpointsConfig[name]; ep != nil {
+				cn.NetworkID = ep.NetworkID
+			}
+			info.Networks = append(info.Networks, cn)
+		}
+	}
 	if img, ok := s.Images[cfg.Image]; ok {
 		info.ImageID = img.ID
 	}

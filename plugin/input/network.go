@@ -30,6 +30,9 @@ type Network struct {
 	// Options are the driver options in effect: a --config-from network's
 	// come from its config-only network, as libnetwork copies them.
 	Options map[string]string `json:"options"`
+	// EndpointSysctls are, for a network connect, the interface sysctls
+	// the endpoint asks for (endpointSysctlsOption); absent otherwise.
+	EndpointSysctls map[string]string `json:"endpoint_sysctls,omitempty"`
 }
 
 func networkFromInfo(ref string, n NetworkInfo) Network {
@@ -126,9 +129,18 @@ func (v *views) networkConnect(in *Input, raw []byte) error {
 	if err := decodeJSON(raw, &req); err != nil {
 		return denyf("network connect body cannot be decoded as the daemon decodes it: %v", err)
 	}
-	n, err := v.lookupNetwork(v.rt.ID, "network connect")
+	ref := v.rt.ID
+	if ep := req.EndpointConfig; ep != nil && ep.NetworkID != "" && userDefinedNetwork(ref) {
+		// moby's getNetworkID: the daemon connects to the endpoint's
+		// NetworkID, not the network of the path (no client sends one).
+		ref = ep.NetworkID
+	}
+	n, err := v.lookupNetwork(ref, "network connect")
 	if err != nil {
 		return err
+	}
+	if ep := req.EndpointConfig; ep != nil {
+		n.EndpointSysctls = endpointSysctls(ep.DriverOpts)
 	}
 	in.Network = &n
 	body, err := roundTrip(req)
@@ -166,9 +178,61 @@ func (v *views) containerNetworks(mode string, nc *network.NetworkingConfig) ([]
 			if ref != "default" {
 				refs[ref] = true
 			}
+			// moby's getNetworkID: for a user-defined name the daemon
+			// attaches by the endpoint's NetworkID when one is given,
+			// whatever network the name is (no client sends one).
+			if ep := nc.EndpointsConfig[ref]; ep != nil && ep.NetworkID != "" && userDefinedNetwork(ref) {
+				refs[ep.NetworkID] = true
+			}
 		}
 	}
 	return v.resolveNetworks(refs, "the container")
+}
+
+// storedNetworks resolves the user-defined networks an existing container
+// is configured on, as a start attaches them: by name, and by the stored
+// NetworkID when there is one (getNetworkID). The built-in ones (bridge,
+// none, host) are its network mode, judged as such: a daemon run with
+// --bridge=none stores "bridge" for a default container and starts it
+// without one.
+func (v *views) storedNetworks(info ContainerInfo, via string) ([]Network, error) {
+	refs := map[string]bool{}
+	for _, n := range info.Networks {
+		if !userDefinedNetwork(n.Name) {
+			continue
+		}
+		refs[n.Name] = true
+		if n.NetworkID != "" {
+			refs[n.NetworkID] = true
+		}
+	}
+	if hc := info.HostConfig; hc != nil && userDefinedNetwork(string(hc.NetworkMode)) {
+		refs[string(hc.NetworkMode)] = true
+	}
+	return v.resolveNetworks(refs, via)
+}
+
+// endpointSysctlsOption is the endpoint driver option whose sysctls the
+// daemon sets on the container's interface (API 1.46+):
+// "net.ipv4.conf.IFNAME.forwarding=1,...".
+const endpointSysctlsOption = "com.docker.network.endpoint.sysctls"
+
+// endpointSysctls reads an endpoint's interface sysctls, name -> value
+// (IFNAME as sent): they are sysctls like HostConfig.Sysctls, and
+// no_unsafe_sysctls judges them.
+func endpointSysctls(opts map[string]string) map[string]string {
+	out := map[string]string{}
+	raw, ok := opts[endpointSysctlsOption]
+	if !ok {
+		return out
+	}
+	for _, kv := range strings.Split(raw, ",") {
+		k, val, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		if k != "" {
+			out[k] = val
+		}
+	}
+	return out
 }
 
 func (v *views) resolveNetworks(refs map[string]bool, via string) ([]Network, error) {

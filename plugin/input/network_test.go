@@ -30,6 +30,26 @@ func TestNetworks(t *testing.T) {
 			}},
 		{name: "create: predefined modes need no lookup", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"bridge"}}`),
 			check: func(in *Input) bool { return len(in.Container.Networks) == 0 }},
+		// The reviewer's finds: a client-set NetworkID is what the daemon
+		// attaches (moby getNetworkID), whatever network the key names.
+		{name: "create: an endpoint's NetworkID is resolved too", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"app"},"NetworkingConfig":{"EndpointsConfig":{"app":{"NetworkID":"lannetid0123"}}}}`),
+			check: func(in *Input) bool { return has(in.Container.Networks, "lan", "macvlan") }},
+		{name: "connect: the endpoint's NetworkID is the network connected", req: post("/networks/app/connect", `{"Container":"web","EndpointConfig":{"NetworkID":"lannetid0123"}}`),
+			check: func(in *Input) bool { return in.Network.Name == "lan" && in.Network.Driver == "macvlan" }},
+		{name: "connect: endpoint sysctls are shown", req: post("/networks/app/connect", `{"Container":"web","EndpointConfig":{"DriverOpts":{"com.docker.network.endpoint.sysctls":"net.ipv4.conf.IFNAME.forwarding=1"}}}`),
+			check: func(in *Input) bool { return in.Network.EndpointSysctls["net.ipv4.conf.IFNAME.forwarding"] == "1" }},
+		{name: "create: endpoint sysctls are the container's sysctls", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"app"},"NetworkingConfig":{"EndpointsConfig":{"app":{"DriverOpts":{"com.docker.network.endpoint.sysctls":"net.ipv4.conf.IFNAME.forwarding=1"}}}}}`),
+			check: func(in *Input) bool { return in.Container.Sysctls["net.ipv4.conf.IFNAME.forwarding"] == "1" }},
+		{name: "start: the stored networks are resolved", req: post("/containers/onlan/start", ``),
+			check: func(in *Input) bool { return has(in.Container.Networks, "lan", "macvlan") }},
+		{name: "start: a stored NetworkID is resolved", req: post("/containers/byid/start", ``),
+			check: func(in *Input) bool {
+				return has(in.Container.Networks, "lan", "macvlan") && has(in.Container.Networks, "app", "bridge")
+			}},
+		{name: "create: joining a LAN container's network namespace shows its networks", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"container:onlan"}}`),
+			check: func(in *Input) bool {
+				return len(in.Container.Peers) == 1 && has(in.Container.Peers[0].Container.Networks, "lan", "macvlan")
+			}},
 		{name: "create: EndpointsConfig default is the NetworkMode", req: createReq(`{"Image":"busybox","User":"1","NetworkingConfig":{"EndpointsConfig":{"default":{}}}}`),
 			check: func(in *Input) bool { return len(in.Container.Networks) == 0 }},
 		{name: "create: an EndpointsConfig bridge is looked up (the current engine joins it beside NetworkMode)", req: createReq(`{"Image":"busybox","User":"1","HostConfig":{"NetworkMode":"app"},"NetworkingConfig":{"EndpointsConfig":{"app":{},"bridge":{}}}}`),

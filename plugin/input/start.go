@@ -48,6 +48,11 @@ func (v *views) start(in *Input, raw []byte, headers map[string]string) error {
 	if err := v.lookupPeers(c); err != nil {
 		return err
 	}
+	// The networks a start attaches, as stored (a NetworkID set by the
+	// client included).
+	if c.Networks, err = v.storedNetworks(info, "the container"); err != nil {
+		return err
+	}
 	c.User.Source = "container"
 	if info.Config.User == "" {
 		root := 0

@@ -54,8 +54,26 @@ func (v *views) create(in *Input, raw []byte) error {
 	if in.Container.Networks, err = v.containerNetworks(string(cr.HostConfig.NetworkMode), cr.NetworkingConfig); err != nil {
 		return err
 	}
+	if nc := cr.NetworkingConfig; nc != nil {
+		for _, name := range sortedKeys(nc.EndpointsConfig) {
+			if ep := nc.EndpointsConfig[name]; ep != nil {
+				addSysctls(in.Container, endpointSysctls(ep.DriverOpts))
+			}
+		}
+	}
 	in.Container.ImageRef, err = v.imageRef(in.Container.Image)
 	return err
+}
+
+// addSysctls adds an endpoint's interface sysctls to the container's: the
+// daemon sets both (no_unsafe_sysctls judges them alike).
+func addSysctls(c *Container, s map[string]string) {
+	for k, val := range s {
+		if c.Sysctls == nil {
+			c.Sysctls = map[string]string{}
+		}
+		c.Sysctls[k] = val
+	}
 }
 
 // lookupUser applies the image's configured USER when the request gives
@@ -173,6 +191,13 @@ func (v *views) lookupPeers(c *Container) error {
 			}
 			if err := v.lookupVolumes(peer.Mounts); err != nil {
 				return err
+			}
+			if e.via == "network" {
+				// Its network namespace is what c gets: its networks
+				// are c's (a macvlan peer puts c on the LAN).
+				if peer.Networks, err = v.storedNetworks(info, "container "+e.target+", whose network namespace is joined"); err != nil {
+					return err
+				}
 			}
 			c.Peers = append(c.Peers, Peer{Via: e.via, Target: e.target, Through: append([]string{}, through...), Container: peer})
 			if err := walk(peerEdges(peer), e.via, append(through, e.target)); err != nil {
@@ -483,6 +508,9 @@ func (v *views) service(in *Input, raw []byte) error {
 	}
 	if c.Networks, err = v.serviceNetworks(judged, judgedRaw); err != nil {
 		return err
+	}
+	for _, n := range judged.TaskTemplate.Networks {
+		addSysctls(c, endpointSysctls(n.DriverOpts))
 	}
 	// Swarm publishes through the routing mesh or on the host's
 	// interfaces: never on loopback only.

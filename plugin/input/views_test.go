@@ -2,6 +2,7 @@ package input
 
 import (
 	"encoding/json"
+	"github.com/moby/moby/api/types/network"
 	"strings"
 	"testing"
 
@@ -29,6 +30,12 @@ var lookupWorld = StaticLookup{
 		"root-user":  {ID: "sha256:ru", User: "root"},
 	},
 	Containers: map[string]container.CreateRequest{
+		// on the LAN (made while network_behind_host was in dryrun), and
+		// one whose endpoint names the LAN network by NetworkID
+		"onlan": {Config: &container.Config{Image: "busybox", User: "1"}, HostConfig: &container.HostConfig{NetworkMode: "lan"},
+			NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{"lan": {}}}},
+		"byid": {Config: &container.Config{Image: "busybox", User: "1"}, HostConfig: &container.HostConfig{NetworkMode: "app"},
+			NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{"app": {NetworkID: "lannetid0123"}}}},
 		"priv":     {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Privileged: true}},
 		"hardened": {Config: &container.Config{Image: "busybox", User: "1000"}, HostConfig: &container.HostConfig{ReadonlyRootfs: true, Resources: container.Resources{PidsLimit: &pids}}},
 		"binder":   {Config: &container.Config{Image: "busybox"}, HostConfig: &container.HostConfig{Binds: []string{"/etc:/host-etc"}}},

@@ -16,3 +16,14 @@ deny contains violation if {
 	not name in params.safe_sysctls
 	violation := result.violation(rego.metadata.chain(), sprintf("sysctl %s is not in the safe set", [name]))
 }
+
+# The interface sysctls a network connect's endpoint asks the daemon to set
+# (com.docker.network.endpoint.sysctls): forwarding=1 makes a container on
+# two networks a router between them. Those of a create or a service are in
+# input.container.sysctls.
+deny contains violation if {
+	input.route.endpoint == "network.connect"
+	some name, _ in object.get(input.network, "endpoint_sysctls", {})
+	not name in params.safe_sysctls
+	violation := result.violation(rego.metadata.chain(), sprintf("network connect sets sysctl %s, which is not in the safe set", [name]))
+}

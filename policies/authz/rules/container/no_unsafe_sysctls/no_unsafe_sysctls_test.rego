@@ -31,3 +31,15 @@ test_allow_safe_set_from_params if {
 	count(rule.deny) == 0 with input as inp with data.authz_config.params as {"safe_sysctls": ["net.core.somaxconn"]}
 	count(rule.deny) == 1 with input as inp
 }
+
+test_deny_endpoint_sysctl_on_connect if {
+	inp := {
+		"route": {"endpoint": "network.connect", "id": "app", "write": true},
+		"network": {"ref": "app", "name": "app", "driver": "bridge", "options": {}, "endpoint_sysctls": {"net.ipv4.conf.IFNAME.forwarding": "1"}},
+	}
+	[v.msg | some v in rule.deny with input as inp] == ["network connect sets sysctl net.ipv4.conf.IFNAME.forwarding, which is not in the safe set"]
+}
+
+test_allow_connect_without_sysctls if {
+	count(rule.deny) == 0 with input as {"route": {"endpoint": "network.connect", "id": "app", "write": true}, "network": {"ref": "app", "name": "app", "driver": "bridge", "options": {}}}
+}

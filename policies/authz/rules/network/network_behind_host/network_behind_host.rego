@@ -40,6 +40,17 @@ deny contains violation if {
 	violation := result.violation(rego.metadata.chain(), sprintf("the container joins network %s: %s", [_named(n), why]))
 }
 
+# A container that joins another's network namespace (--network
+# container:X) is on X's networks.
+deny contains violation if {
+	request.is_container_create
+	some p in object.get(input.container, "peers", [])
+	p.via == "network"
+	some n in object.get(p.container, "networks", [])
+	some why in _problems(n)
+	violation := result.violation(rego.metadata.chain(), sprintf("the container joins the network namespace of container %q, which is on network %s: %s", [p.target, _named(n), why]))
+}
+
 _named(n) := sprintf("%q", [n.name]) if n.ref == n.name
 
 _named(n) := sprintf("%q (%q)", [n.ref, n.name]) if n.ref != n.name

@@ -72,3 +72,18 @@ test_deny_service_on_exposing_network if {
 	req := object.union(fixtures.create({"networks": [_net("bridge", {_gw4: "routed"})]}), {"route": {"endpoint": "service.create", "write": true}})
 	count(rule.deny) == 1 with input as req
 }
+
+test_deny_joining_a_lan_containers_namespace if {
+	lan := {"ref": "lan", "id": "lanid", "name": "lan", "driver": "macvlan", "options": {"parent": "eth0"}}
+	peer := object.union(fixtures.container_compliant, {"networks": [lan]})
+	inp := fixtures.create({"namespaces": {"network": "container:web"}, "peers": [{"via": "network", "target": "web", "through": [], "container": peer}]})
+	some v in rule.deny with input as inp
+	contains(v.msg, `joins the network namespace of container "web", which is on network "lan"`)
+}
+
+test_allow_joining_a_bridge_containers_namespace if {
+	app := {"ref": "app", "id": "appid", "name": "app", "driver": "bridge", "options": {}}
+	peer := object.union(fixtures.container_compliant, {"networks": [app]})
+	inp := fixtures.create({"namespaces": {"network": "container:web"}, "peers": [{"via": "network", "target": "web", "through": [], "container": peer}]})
+	count(rule.deny) == 0 with input as inp
+}
