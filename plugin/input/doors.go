@@ -26,9 +26,10 @@ func authSuffixGuard(rt route.Route, rawURI string) error {
 
 // Archive is a `docker cp` into a container (PUT /containers/{id}/archive).
 // The files it writes can change what the container's user means: with a
-// user NAME, an /etc/passwd written into the container maps that name to
-// uid 0 at the next start (the runtime reads it then), even where the rootfs
-// is read-only but a volume holds /etc.
+// user NAME, an /etc/passwd written into the container's rootfs maps that
+// name to uid 0 at the next start (the daemon resolves it then; shown on
+// both engines). A copy into a volume at /etc did not change it on 20.10
+// (the daemon reads the rootfs copy), but the rule does not rely on that.
 type Archive struct {
 	Container string `json:"container"`
 	Path      string `json:"path"` // the ?path= destination directory
