@@ -61,6 +61,9 @@ var ownerTargets = map[string]string{
 // ownership store (its decision must not be cached).
 func NeedsOwner(endpoint string) bool { _, ok := ownerTargets[endpoint]; return ok }
 
+// creates are the endpoints whose success makes an object with an owner.
+var creates = map[string]bool{"container.create": true, "service.create": true, "volume.create": true, "network.create": true}
+
 // predefinedNetworks are the networks the daemon makes itself.
 var predefinedNetworks = map[string]bool{"bridge": true, "host": true, "none": true}
 
@@ -68,8 +71,17 @@ var predefinedNetworks = map[string]bool{"bridge": true, "host": true, "none": t
 // unknown fact (denied, with every other violation); an object the daemon
 // does not have is left out (the daemon answers 404).
 func (v *views) owner(in *Input, raw []byte) error {
+	if in.User.Name == "" || v.b.Owners == nil {
+		return nil
+	}
+	if b, broken := v.b.Owners.(owner.Broken); broken && creates[v.rt.Endpoint] {
+		// The new object's owner could not be recorded: it would exist
+		// and belong to nobody. Refused now, with the reason.
+		v.unknown("the ownership store the new object's owner is recorded in", b.Err)
+		return nil
+	}
 	kind, ok := ownerTargets[v.rt.Endpoint]
-	if !ok || in.User.Name == "" || v.b.Owners == nil {
+	if !ok {
 		return nil
 	}
 	in.Owner = &Owner{Objects: []OwnedObject{}}
