@@ -94,6 +94,14 @@ func writeCerts(dir string, clients ...string) error {
 
 // startTLSDaemon starts the second daemon; the caller stops it with stop.
 func startTLSDaemon(t *testing.T, hs *harness) (*tlsDaemon, error) {
+	return startTLSDaemonWith(t, hs, pluginName, nil)
+}
+
+// startTLSDaemonWith starts the second daemon with authz as its
+// authorization plugin; before, if set, runs once the daemon's directory
+// and socket path are known and before dockerd starts (a test starts its
+// own plugin there, one that looks objects up on this daemon).
+func startTLSDaemonWith(t *testing.T, hs *harness, authz string, before func(*tlsDaemon) error) (*tlsDaemon, error) {
 	dir, err := os.MkdirTemp("/tmp", "dw-t-")
 	if err != nil {
 		return nil, err
@@ -107,7 +115,12 @@ func startTLSDaemon(t *testing.T, hs *harness) (*tlsDaemon, error) {
 		return d, fmt.Errorf("certificates: %w", err)
 	}
 	d.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	if _, err := d.startDockerd("dockerd-tls", pluginName, "",
+	if before != nil {
+		if err := before(d); err != nil {
+			return d, err
+		}
+	}
+	if _, err := d.startDockerd("dockerd-tls", authz, "",
 		"-H", "tcp://"+d.addr,
 		"--tlsverify", "--tlscacert", filepath.Join(d.certs, "ca.pem"),
 		"--tlscert", filepath.Join(d.certs, "server-cert.pem"), "--tlskey", filepath.Join(d.certs, "server-key.pem"),
