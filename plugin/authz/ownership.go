@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ type pendingFact struct {
 	existed   bool      // volume.create: the volume was already there
 	kind, id  string    // a delete: the object that goes
 	unknownID bool      // a delete whose id could not be resolved
+	// container.create: the named volumes it mounts that did not exist,
+	// which the daemon creates with the container (docker run -v data:/x).
+	volumes []string
 }
 
 const pendingTTL = time.Minute
@@ -78,6 +82,21 @@ func (p *Plugin) note(ctx context.Context, req authorization.Request, rt routeIn
 		return
 	}
 	switch {
+	case rt.endpoint == "container.create" && req.User != "" && in != nil && in.Container != nil:
+		f := pendingFact{at: time.Now()}
+		for _, m := range in.Container.Mounts {
+			if m.Type != "volume" || m.Source == "" || slices.Contains(f.volumes, m.Source) {
+				continue
+			}
+			// Any answer but "not found" (it exists, or the lookup
+			// failed) leaves the volume unrecorded: nobody's.
+			if _, _, err := p.lookup().Volume(ctx, m.Source); errors.Is(err, input.ErrNotFound) {
+				f.volumes = append(f.volumes, m.Source)
+			}
+		}
+		if len(f.volumes) > 0 {
+			p.pending.Add(pendingKey(req), f)
+		}
 	case rt.endpoint == "volume.create" && req.User != "":
 		f := pendingFact{at: time.Now()}
 		if in != nil && in.Volume != nil && in.Volume.Name != "" {
@@ -198,6 +217,20 @@ func (p *Plugin) recordOwnership(req authorization.Request) (errMsg string) {
 				kind, short(id), err, kind, short(id), req.User)
 		}
 		p.log.WithFields(fields).Debug("owner recorded")
+		if kind == owner.Container {
+			// The named volumes the create made: recorded like a volume
+			// create (a record older than the request is stale), but a
+			// failure only leaves them nobody's: the container is the
+			// object the client asked for.
+			if f, ok := p.pending.Get(pendingKey(req)); ok {
+				for _, name := range f.volumes {
+					if _, err := store.Put(owner.Volume, name, req.User, owner.ReplaceOlder, f.at); err != nil {
+						p.log.WithFields(fields).WithFields(logrus.Fields{"volume": name, "error": err.Error()}).
+							Error("OWNER NOT RECORDED for a volume the create made: it belongs to nobody (admins only)")
+					}
+				}
+			}
+		}
 		return ""
 	}
 	if kind, ok := deleteKinds[rt.Endpoint]; ok {

@@ -20,13 +20,21 @@ const (
 	idWeb = "1111111111111111111111111111111111111111111111111111111111111111"
 	idOld = "2222222222222222222222222222222222222222222222222222222222222222"
 	idNet = "3333333333333333333333333333333333333333333333333333333333333333"
+	// idTask is a swarm task's container: made by swarm inside the
+	// daemon, labelled with its service, never recorded itself.
+	idTask = "4444444444444444444444444444444444444444444444444444444444444444"
 )
+
+var taskContainer = container.CreateRequest{
+	Config:     &container.Config{Image: "busybox", User: "1000:1000", Labels: map[string]string{"com.docker.swarm.service.id": "svc1"}},
+	HostConfig: hardenedContainer.HostConfig,
+}
 
 // ownerLookup is a daemon with alice's container web, a container old that
 // predates dockward, a volume shared that exists, a network and an exec.
 var ownerLookup = input.StaticLookup{
 	Images:     testLookup.Images,
-	Containers: map[string]container.CreateRequest{idWeb: hardenedContainer, idOld: hardenedContainer},
+	Containers: map[string]container.CreateRequest{idWeb: hardenedContainer, idOld: hardenedContainer, idTask: taskContainer},
 	Volumes:    map[string]map[string]string{"shared": {}, "data": {}},
 	Networks:   map[string]input.NetworkInfo{"net": {ID: idNet, Name: "net", Driver: "bridge"}, idNet: {ID: idNet, Name: "net", Driver: "bridge"}},
 	Execs:      map[string]string{"e1": idWeb},
@@ -106,6 +114,12 @@ func ownerOf(t *testing.T, s owner.Owners, kind, id string) string {
 
 const hardenedBody = `{"Image":"busybox","User":"1000:1000","HostConfig":{"ReadonlyRootfs":true,"Tmpfs":{"/tmp":""},"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges"],"Memory":134217728,"NanoCpus":500000000,"PidsLimit":100}}`
 
+// withBinds is hardenedBody mounting the given Binds.
+func withBinds(binds ...string) string {
+	b, _ := json.Marshal(binds)
+	return strings.Replace(hardenedBody, `"ReadonlyRootfs":true`, `"ReadonlyRootfs":true,"Binds":`+string(b), 1)
+}
+
 // TestAuthZResRecords: what each answer does to the store.
 func TestAuthZResRecords(t *testing.T) {
 	t.Parallel()
@@ -120,6 +134,10 @@ func TestAuthZResRecords(t *testing.T) {
 	}{
 		{name: "container create by alice", r: req("alice", "POST", "/v1.41/containers/create?name=web", hardenedBody),
 			status: 201, body: `{"Id":"` + idWeb + `","Warnings":[]}`, kind: owner.Container, id: idWeb, owner: "alice"},
+		{name: "docker run -v newvol:/data: the volume the create made is alice's", r: req("alice", "POST", "/v1.41/containers/create", withBinds("newvol:/data")),
+			status: 201, body: `{"Id":"` + idWeb + `"}`, kind: owner.Volume, id: "newvol", owner: "alice"},
+		{name: "docker run -v shared:/data: an existing volume is not taken", r: req("alice", "POST", "/v1.41/containers/create", withBinds("shared:/data")),
+			status: 201, body: `{"Id":"` + idWeb + `"}`, kind: owner.Volume, id: "shared", owner: ""},
 		{name: "anonymous create: nobody's", r: req("", "POST", "/v1.41/containers/create", hardenedBody),
 			status: 201, body: `{"Id":"` + idWeb + `"}`, kind: owner.Container, id: idWeb, owner: ""},
 		{name: "failed create: nothing", r: req("alice", "POST", "/v1.41/containers/create", hardenedBody),
@@ -276,6 +294,17 @@ func TestOwnerOnlyDecisions(t *testing.T) {
 		{"bob", "POST", "/containers/prune", "", false, "may not prune"},
 		{"bob", "POST", "/networks/net/connect", `{"Container":"` + idOld + `"}`, false, "belongs to nobody"},
 		{"bob", "POST", "/containers/missing/stop", "", true, ""}, // the daemon answers 404
+		// A task container of a service nobody owns is nobody's.
+		{"alice", "POST", "/containers/" + idTask + "/stop", "", false, "belongs to nobody"},
+	})
+	// alice's service svc1: its task containers are hers.
+	if res := h.plugin.AuthZRes(answered(req("alice", "POST", "/services/create", `{"Name":"s"}`), 201, `{"ID":"svc1"}`)); !res.Allow {
+		t.Fatalf("service create AuthZRes: %+v", res)
+	}
+	check(t, []step{
+		{"alice", "POST", "/containers/" + idTask + "/stop", "", true, ""},
+		{"alice", "GET", "/containers/" + idTask + "/logs?stdout=1", "", true, ""},
+		{"bob", "POST", "/containers/" + idTask + "/exec", `{"Cmd":["id"],"User":"1000"}`, false, "belongs to another user"},
 	})
 	// dockward own container old --user bob
 	if _, err := s.Put(owner.Container, idOld, "bob", owner.Replace, time.Time{}); err != nil {

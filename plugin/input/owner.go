@@ -37,7 +37,15 @@ type OwnedObject struct {
 	// Predefined is true for the daemon's own networks (bridge, host,
 	// none): nobody's, and never recorded.
 	Predefined bool `json:"predefined"`
+	// OwnerFrom says where Owner comes from: "record" (the object's own),
+	// "service" (a swarm task's container, which swarm makes inside the
+	// daemon without a create anyone sees, belongs to the owner of its
+	// service, com.docker.swarm.service.id), or "" for nobody.
+	OwnerFrom string `json:"owner_from"`
 }
+
+// serviceLabel is the label swarm puts on a task's container.
+const serviceLabel = "com.docker.swarm.service.id"
 
 // ownerTargets maps each endpoint that acts on one object to its kind.
 // Reads that only show state (inspect, top, stats, changes, list) are not
@@ -133,11 +141,15 @@ func (v *views) addOwned(o *Owner, kind, ref, role string) {
 	}
 	obj := OwnedObject{Kind: kind, Ref: ref, Role: role}
 	var err error
+	var service string // a task container's service
 	switch kind {
 	case owner.Container:
 		var c ContainerInfo
 		if c, err = v.lookup().Container(v.ctx, ref); err == nil {
 			obj.ID, obj.Name = c.ID, c.Name
+			if c.Config != nil {
+				service = c.Config.Labels[serviceLabel]
+			}
 		}
 	case owner.Network:
 		var n NetworkInfo
@@ -172,5 +184,19 @@ func (v *views) addOwned(o *Owner, kind, ref, role string) {
 		return
 	}
 	obj.Owner = rec.Owner
+	if obj.Owner != "" {
+		obj.OwnerFrom = "record"
+	} else if service != "" {
+		// Only when the container has no record of its own: one made
+		// through the API with that label belongs to whoever made it.
+		srec, _, err := v.b.Owners.Lookup(owner.Service, service)
+		if err != nil {
+			v.unknown(fmt.Sprintf("the owner of service %s (of container %s)", service, ref), err)
+			return
+		}
+		if srec.Owner != "" {
+			obj.Owner, obj.OwnerFrom = srec.Owner, "service"
+		}
+	}
 	o.Objects = append(o.Objects, obj)
 }
