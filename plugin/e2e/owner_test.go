@@ -134,6 +134,7 @@ func TestOwnership(t *testing.T) {
 		if err != nil || !strings.Contains(out, "belongs to "+alice) || !strings.Contains(out, id) {
 			t.Errorf("dockward own container %s: %v: %s", web, err, out)
 		}
+		t.Logf("dockward own container %s: %s", web, strings.TrimSpace(out))
 	})
 	t.Run("bob may not act on alice's container", func(t *testing.T) {
 		for _, args := range [][]string{
@@ -146,7 +147,11 @@ func TestOwnership(t *testing.T) {
 			{"pause", web},
 			{"cp", web + ":/etc/passwd", "-"},
 		} {
-			denied(t, d.as(t, bob, args...), "belongs to another user", alice)
+			o := d.as(t, bob, args...)
+			denied(t, o, "belongs to another user", alice)
+			if args[0] == "exec" {
+				t.Logf("%v", o) // README "Ownership" shows it
+			}
 		}
 		if out := d.mustDocker(t, "inspect", "--format", "{{.State.Running}} {{.Name}}", id); strings.TrimSpace(out) != "true /"+web {
 			t.Errorf("BYPASS: alice's container is now %q", out)
@@ -188,7 +193,9 @@ func TestOwnership(t *testing.T) {
 		t.Fatalf("anonymous create: %v", r)
 	}
 	t.Run("an object nobody owns is admins' only", func(t *testing.T) {
-		denied(t, d.as(t, bob, "start", old), "belongs to nobody", "")
+		o := d.as(t, bob, "start", old)
+		denied(t, o, "belongs to nobody", "")
+		t.Logf("%v", o)
 		denied(t, d.as(t, alice, "rm", old), "belongs to nobody", "")
 		allowed(t, d.as(t, admin, "start", old))
 		allowed(t, d.as(t, admin, "stop", "-t", "1", old))

@@ -83,3 +83,10 @@ test_allow_reads_and_creates if {
 	count(rule.deny) == 0 with input as json.remove(_req("container.inspect", "bob", []), ["owner"])
 	count(rule.deny) == 0 with input as json.remove(_req("container.create", "bob", []), ["owner"])
 }
+
+test_deny_names_an_object_by_its_id_when_it_has_no_other_name if {
+	vol := object.union(_obj("volume", "alice", "target"), {"name": "data", "id": "data"})
+	ds := rule.deny with input as _req("volume.delete", "bob", [vol])
+	some d in ds
+	contains(d.msg, "may not delete volume data: it belongs")
+}
