@@ -178,7 +178,7 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 	key, cacheable := readKey(c.Revision, req)
 	// A read whose decision depends on who owns the object (logs,
 	// archive) is decided afresh: `dockward own` takes effect at once.
-	cacheable = cacheable && !input.NeedsOwner(in.Route.Endpoint)
+	cacheable = cacheable && !(req.User != "" && input.NeedsOwner(in.Route.Endpoint))
 	if cacheable && p.reads != nil {
 		if cached, ok := p.reads.Get(key); ok {
 			d = cached

@@ -123,6 +123,14 @@ func (p *Plugin) note(ctx context.Context, req authorization.Request, rt routeIn
 				}
 			}
 		}
+		if f.id == "" && fullID(rt.id) {
+			f.id = rt.id
+		}
+		if n, err := p.owners().Len(); f.id == "" && err == nil && n == 0 {
+			// Nothing is recorded (identity was never on): no record
+			// to clean, and no lookup on every docker rm.
+			return
+		}
 		if f.id == "" {
 			id, err := p.resolve(ctx, kind, rt.id)
 			if err != nil {

@@ -306,6 +306,14 @@ func TestOwnerOnlyDecisions(t *testing.T) {
 		{"alice", "GET", "/containers/" + idTask + "/logs?stdout=1", "", true, ""},
 		{"bob", "POST", "/containers/" + idTask + "/exec", `{"Cmd":["id"],"User":"1000"}`, false, "belongs to another user"},
 	})
+	// A read that depends on the owner is not served from the read
+	// cache: a change of owner takes effect at once.
+	logs := "/containers/" + idWeb + "/logs?stdout=1"
+	check(t, []step{{"alice", "GET", logs, "", true, ""}})
+	if _, err := s.Put(owner.Container, idWeb, "carol", owner.Replace, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	check(t, []step{{"alice", "GET", logs, "", false, "belongs to another user"}, {"carol", "GET", logs, "", true, ""}})
 	// dockward own container old --user bob
 	if _, err := s.Put(owner.Container, idOld, "bob", owner.Replace, time.Time{}); err != nil {
 		t.Fatal(err)

@@ -232,8 +232,33 @@ func TestOwnership(t *testing.T) {
 		}
 		denied(t, o, "belongs to another user", alice)
 		allowed(t, d.as(t, bob, "stop", "-t", "1", old))
-		allowed(t, d.as(t, alice, "rm", "-f", web))
 		allowed(t, d.as(t, bob, "rm", "-f", old))
+	})
+	// Red: with owner_only in dryrun the same call reaches the daemon, so
+	// the refusals above are the rule's, and the test fails without it.
+	t.Run("red: owner_only in dryrun lets bob kill alice's container", func(t *testing.T) {
+		if err := editPolicyData(op.policyDir, func(cfg map[string]any) {
+			modes, _ := cfg["modes"].(map[string]any)
+			if modes == nil {
+				modes = map[string]any{}
+			}
+			modes["owner_only"] = "dryrun"
+			cfg["modes"] = modes
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var o outcome
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+			if o = d.as(t, bob, "kill", web); o.succeeded() {
+				break
+			}
+		}
+		if !o.succeeded() {
+			t.Fatalf("with owner_only in dryrun bob's kill is still refused: %v", o)
+		}
+		if out := d.mustDocker(t, "inspect", "--format", "{{.State.Running}}", web); strings.TrimSpace(out) != "false" {
+			t.Errorf("the kill reached the daemon but the container runs: %s", out)
+		}
 	})
 	t.Run("the audit log names the user refused", func(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(d.dir, "audit", "audit.log"))
@@ -263,6 +288,16 @@ func TestOwnership(t *testing.T) {
 
 // setAdmins sets data admins in a policy directory's data.json.
 func setAdmins(dir string, admins ...string) error {
+	list := make([]any, len(admins))
+	for i, a := range admins {
+		list[i] = a
+	}
+	return editPolicyData(dir, func(cfg map[string]any) { cfg["admins"] = list })
+}
+
+// editPolicyData rewrites data.authz_config of a policy directory (the
+// plugin serving it reloads on the change).
+func editPolicyData(dir string, edit func(map[string]any)) error {
 	path := filepath.Join(dir, "data.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -272,13 +307,13 @@ func setAdmins(dir string, admins ...string) error {
 	if err := json.Unmarshal(b, &data); err != nil {
 		return err
 	}
-	list := make([]any, len(admins))
-	for i, a := range admins {
-		list[i] = a
-	}
-	data["authz_config"]["admins"] = list
+	edit(data["authz_config"])
 	if b, err = json.MarshalIndent(data, "", "  "); err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -303,6 +303,7 @@ type Owners interface {
 	Lookup(kind, id string) (Record, bool, error)
 	Put(kind, id, owner string, policy PutPolicy, before time.Time) (bool, error)
 	Delete(kind, id string) error
+	Len() (int, error)
 }
 
 var _ Owners = (*Store)(nil)
@@ -322,3 +323,6 @@ func (b Broken) Put(string, string, string, PutPolicy, time.Time) (bool, error) 
 
 // Delete implements Owners.
 func (b Broken) Delete(string, string) error { return b.Err }
+
+// Len implements Owners.
+func (b Broken) Len() (int, error) { return 0, b.Err }
