@@ -38,6 +38,8 @@ var ownerLookup = input.StaticLookup{
 	Volumes:    map[string]map[string]string{"shared": {}, "data": {}},
 	Networks:   map[string]input.NetworkInfo{"net": {ID: idNet, Name: "net", Driver: "bridge"}, idNet: {ID: idNet, Name: "net", Driver: "bridge"}},
 	Execs:      map[string]string{"e1": idWeb},
+	Tasks:      map[string]string{"t1": "svc1"},
+	Services:   map[string]input.ServiceInfo{"svc1": {ID: "svc1"}},
 }
 
 // adminPolicy is the shipped library with ops as its admin.
@@ -304,6 +306,9 @@ func TestOwnerOnlyDecisions(t *testing.T) {
 	check(t, []step{
 		{"alice", "POST", "/containers/" + idTask + "/stop", "", true, ""},
 		{"alice", "GET", "/containers/" + idTask + "/logs?stdout=1", "", true, ""},
+		{"alice", "GET", "/tasks/t1/logs?stdout=1", "", true, ""},
+		{"bob", "GET", "/tasks/t1/logs?stdout=1", "", false, "may not read the logs of a task of service"},
+		{"bob", "GET", "/services/svc1/logs?stdout=1", "", false, "belongs to another user"},
 		{"bob", "POST", "/containers/" + idTask + "/exec", `{"Cmd":["id"],"User":"1000"}`, false, "belongs to another user"},
 	})
 	// A read that depends on the owner is not served from the read

@@ -63,6 +63,7 @@ var ownerTargets = map[string]string{
 	"network.connect": owner.Network, "network.disconnect": owner.Network, "network.delete": owner.Network,
 	"volume.delete":  owner.Volume,
 	"service.update": owner.Service, "service.delete": owner.Service, "service.logs": owner.Service,
+	"task.logs": owner.Service, // a task's logs are its service's
 }
 
 // NeedsOwner reports whether the endpoint's decision depends on the
@@ -97,6 +98,16 @@ func (v *views) owner(in *Input, raw []byte) error {
 	switch v.rt.Endpoint {
 	case "container.commit":
 		ref = v.rt.Query.Get("container")
+	case "task.logs":
+		id, err := v.lookup().Task(v.ctx, v.rt.ID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			v.unknown(fmt.Sprintf("the service of task %s", v.rt.ID), err)
+			return nil
+		}
+		ref = id
 	case "exec.start", "exec.resize":
 		id, err := v.lookup().Exec(v.ctx, v.rt.ID)
 		if errors.Is(err, ErrNotFound) {

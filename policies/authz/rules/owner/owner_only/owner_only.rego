@@ -9,7 +9,8 @@
 #   resize through its exec); network connect and disconnect (the container
 #   must be theirs, and the network too when it has an owner: a network
 #   nobody owns, bridge, host and none among them, is shared); volume and
-#   network delete; service update, rollback, delete and logs. Prune
+#   network delete; service update, rollback, delete and logs (a task's
+#   logs too). Prune
 #   endpoints delete everyone's objects: admins only. An object nobody owns
 #   (made before dockward, or whose record was lost) is admins' only until
 #   `dockward own` gives it to someone. The rule judges only requests that
@@ -33,7 +34,7 @@ _owned_endpoints := {
 	"container.archive_put", "container.copy", "container.exec", "container.rename", "container.update",
 	"container.delete", "container.commit", "exec.start", "exec.resize",
 	"network.connect", "network.disconnect", "network.delete", "volume.delete",
-	"service.update", "service.delete", "service.logs",
+	"service.update", "service.delete", "service.logs", "task.logs",
 }
 
 _prune_endpoints := {"container.prune", "volume.prune", "network.prune"}
@@ -103,6 +104,7 @@ _verbs := {
 	"container.copy": "copy files from",
 	"container.logs": "read the logs of",
 	"service.logs": "read the logs of",
+	"task.logs": "read the logs of a task of",
 	"container.wait": "wait for",
 }
 

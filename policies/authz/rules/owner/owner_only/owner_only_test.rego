@@ -12,7 +12,7 @@ _req(endpoint, user, objects) := {
 }
 
 test_deny_another_users_container if {
-	some endpoint in ["container.stop", "container.exec", "container.delete", "container.logs", "container.rename", "container.kill", "exec.start", "container.archive"]
+	some endpoint in ["container.stop", "container.exec", "container.delete", "container.logs", "container.rename", "container.kill", "exec.start", "container.archive", "task.logs"]
 	ds := rule.deny with input as _req(endpoint, "bob", [_obj("container", "alice", "target")])
 	count(ds) == 1
 	some d in ds
