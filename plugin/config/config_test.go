@@ -32,6 +32,9 @@ func TestLoadFileAndValidate(t *testing.T) {
 		{name: "bad fallback", yaml: "opa_config: /o.yaml\nbundle_fallback: allow\n", wantErr: `invalid bundle_fallback "allow": expected local or deny`},
 		{name: "deny without bundles", yaml: "bundle_fallback: deny\n", wantErr: "only meaningful with opa_config"},
 		{name: "relative opa config", yaml: "opa_config: opa.yaml\n", wantErr: `invalid opa_config "opa.yaml"`},
+		{name: "relative owner db", yaml: "owner_db: owners.db\n", wantErr: `invalid owner_db "owners.db": must be an absolute path`},
+		{name: "relative control socket", yaml: "control_socket: c.sock\n", wantErr: `invalid control_socket "c.sock"`},
+		{name: "no owner records", yaml: "owner_max_records: 0\n", wantErr: "invalid owner_max_records 0"},
 		{name: "unsigned bundles without bundles", yaml: "bundle_allow_unsigned: true\n", wantErr: "invalid bundle_allow_unsigned"},
 		{name: "unsigned bundles, opted out", yaml: "opa_config: /o.yaml\nbundle_allow_unsigned: true\n", check: func(c Config) bool { return c.BundleAllowUnsigned }},
 	}
