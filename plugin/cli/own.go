@@ -33,8 +33,9 @@ they are given to someone here.
 KIND is container, service, volume or network; NAME is any reference the
 daemon resolves (a name, an id or id prefix; a volume's name). It is
 resolved by the serving dockward through its docker_host, so own talks to
-dockward serve's root-only control socket (--control-socket, default
-` + control.DefaultSocket + `): run it as root on the host dockward guards.`,
+dockward serve's root-only control socket (--control-socket; default
+control_socket from ` + config.DefaultFile + `, else ` + control.DefaultSocket + `):
+run it as root on the host dockward guards.`,
 		Example: `  # who owns container web?
   sudo dockward own container web
 
@@ -62,6 +63,14 @@ func runOwn(cmd *cobra.Command, p *ownParams, kind, ref string) error {
 	}
 	if cmd.Flags().Changed("user") && p.user == "" {
 		return &ExitError{Code: 2, Err: errors.New("--user is empty: name the user who is to own it")}
+	}
+	if !cmd.Flags().Changed("control-socket") {
+		// Where serve listens: its config file says, as serve reads it.
+		cfg := config.Default()
+		if err := cfg.LoadFile(config.DefaultFile, false); err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("%w (or name the socket with --control-socket)", err)}
+		}
+		p.socket = cfg.ControlSocket
 	}
 	ctx, cancel := context.WithTimeout(cmdContext(cmd), 15*time.Second)
 	defer cancel()
