@@ -390,3 +390,53 @@ func TestBrokenStore(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateUsingOthersObjects: a create may not mount another user's
+// named volume, join their network, or take their container's volumes; a
+// volume or network nobody owns is shared, and a record of a volume that is
+// gone is stale.
+func TestCreateUsingOthersObjects(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, filepath.Join(t.TempDir(), "owners.db"))
+	defer s.Close()
+	for _, r := range []struct{ kind, id, owner string }{
+		{owner.Volume, "data", "alice"}, {owner.Network, idNet, "alice"}, {owner.Container, idWeb, "alice"},
+		{owner.Volume, "gone", "alice"}, {owner.Container, idOld, "bob"},
+	} {
+		if _, err := s.Put(r.kind, r.id, r.owner, owner.Replace, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: s}, Options{})
+	withNet := func(body, network string) string {
+		return strings.Replace(body, `"ReadonlyRootfs":true`, `"ReadonlyRootfs":true,"NetworkMode":"`+network+`"`, 1)
+	}
+	withVolumesFrom := func(body, c string) string {
+		return strings.Replace(body, `"ReadonlyRootfs":true`, `"ReadonlyRootfs":true,"VolumesFrom":["`+c+`:ro"]`, 1)
+	}
+	for _, c := range []struct {
+		name, user, body string
+		allow            bool
+		msg              string
+	}{
+		{"bob mounts alice's volume", "bob", withBinds("data:/data"), false, `user "bob" may not mount volume data: it belongs to another user`},
+		{"alice mounts her volume", "alice", withBinds("data:/data"), true, ""},
+		{"bob mounts a volume nobody owns", "bob", withBinds("shared:/data"), true, ""},
+		{"bob mounts a new volume over a stale record", "bob", withBinds("gone:/data"), true, ""},
+		{"bob joins alice's network", "bob", withNet(hardenedBody, "net"), false, "may not join network net"},
+		{"alice joins her network", "alice", withNet(hardenedBody, "net"), true, ""},
+		{"bob takes alice's container's volumes", "bob", withVolumesFrom(hardenedBody, idWeb), false, "may not share the namespaces or volumes of container"},
+		{"bob takes his own container's volumes", "bob", withVolumesFrom(hardenedBody, idOld), true, ""},
+		{"an admin mounts alice's volume", "ops", withBinds("data:/data"), true, ""},
+		{"anonymous: not judged", "", withBinds("data:/data"), true, ""},
+	} {
+		resp := h.plugin.AuthZReq(req(c.user, "POST", "/v1.41/containers/create", c.body))
+		if resp.Allow != c.allow {
+			t.Errorf("%s: allow = %v (%s%s), want %v", c.name, resp.Allow, resp.Msg, resp.Err, c.allow)
+			continue
+		}
+		if c.msg != "" && !strings.Contains(resp.Msg, c.msg) {
+			t.Errorf("%s: msg %q, want %q", c.name, resp.Msg, c.msg)
+		}
+	}
+}

@@ -175,6 +175,13 @@ func TestOwnership(t *testing.T) {
 		allowed(t, d.as(t, alice, "network", "create", "dw-own-net"))
 		denied(t, d.as(t, bob, "volume", "rm", "dw-own-vol"), "belongs to another user", alice)
 		denied(t, d.as(t, bob, "network", "rm", "dw-own-net"), "belongs to another user", alice)
+		// Nor use them: mount her volume, join her network.
+		before := len(strings.Fields(d.mustDocker(t, "ps", "-aq")))
+		denied(t, d.as(t, bob, append(append([]string{"create", "-v", "dw-own-vol:/data"}, hardened...), testImage, "true")...), "may not mount volume dw-own-vol", alice)
+		denied(t, d.as(t, bob, append(append([]string{"create", "--network", "dw-own-net"}, hardened...), testImage, "true")...), "may not join network dw-own-net", alice)
+		if now := len(strings.Fields(d.mustDocker(t, "ps", "-aq"))); now != before {
+			t.Errorf("BYPASS: containers %d -> %d", before, now)
+		}
 		// A volume create is idempotent: bob "creating" alice's volume
 		// does not make it his.
 		allowed(t, d.as(t, bob, "volume", "create", "dw-own-vol"))

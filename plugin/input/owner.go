@@ -70,6 +70,65 @@ var ownerTargets = map[string]string{
 // ownership store (its decision must not be cached).
 func NeedsOwner(endpoint string) bool { _, ok := ownerTargets[endpoint]; return ok }
 
+// uses are the endpoints whose container (input.container) uses other
+// objects: the networks it joins, the named volumes it mounts, the
+// containers whose namespaces or volumes it takes. Each is an "attach"
+// object: one someone else owns is refused, one nobody owns is shared.
+var uses = map[string]bool{"container.create": true, "service.create": true, "service.update": true}
+
+// addUsed adds the objects a container being created uses.
+func (v *views) addUsed(o *Owner, c *Container) {
+	for _, n := range c.Networks {
+		if n.ID == "" {
+			continue
+		}
+		rec, _, err := v.b.Owners.Lookup(owner.Network, n.ID)
+		if err != nil {
+			v.unknown(fmt.Sprintf("the owner of network %s", n.Name), err)
+			continue
+		}
+		o.Objects = append(o.Objects, OwnedObject{Kind: owner.Network, Ref: n.Ref, ID: n.ID, Name: n.Name, Owner: rec.Owner,
+			Role: "attach", Predefined: predefinedNetworks[n.Name] && n.Scope != "swarm", OwnerFrom: from(rec.Owner)})
+	}
+	seen := map[string]bool{}
+	for _, m := range c.Mounts {
+		if m.Type != "volume" || m.Source == "" || seen[m.Source] {
+			continue
+		}
+		seen[m.Source] = true
+		rec, found, err := v.b.Owners.Lookup(owner.Volume, m.Source)
+		if err != nil {
+			v.unknown(fmt.Sprintf("the owner of volume %s", m.Source), err)
+			continue
+		}
+		if !found {
+			continue // nobody's (shared), or made by this request
+		}
+		// A record of a volume that is gone is stale (volumes are
+		// names): this request makes a new one.
+		if _, _, err := v.lookup().Volume(v.ctx, m.Source); errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			v.unknown(fmt.Sprintf("volume %s whose owner the request needs", m.Source), err)
+			continue
+		}
+		o.Objects = append(o.Objects, OwnedObject{Kind: owner.Volume, Ref: m.Source, ID: m.Source, Name: m.Source, Owner: rec.Owner,
+			Role: "attach", OwnerFrom: "record"})
+	}
+	for _, p := range c.Peers {
+		if len(p.Through) == 0 {
+			v.addOwned(o, owner.Container, p.Target, "attach")
+		}
+	}
+}
+
+func from(o string) string {
+	if o == "" {
+		return ""
+	}
+	return "record"
+}
+
 // creates are the endpoints whose success makes an object with an owner.
 var creates = map[string]bool{"container.create": true, "service.create": true, "volume.create": true, "network.create": true}
 
@@ -89,11 +148,17 @@ func (v *views) owner(in *Input, raw []byte) error {
 		v.unknown("the ownership store the new object's owner is recorded in", b.Err)
 		return nil
 	}
+	if uses[v.rt.Endpoint] && in.Container != nil {
+		in.Owner = &Owner{Objects: []OwnedObject{}}
+		v.addUsed(in.Owner, in.Container)
+	}
 	kind, ok := ownerTargets[v.rt.Endpoint]
 	if !ok {
 		return nil
 	}
-	in.Owner = &Owner{Objects: []OwnedObject{}}
+	if in.Owner == nil {
+		in.Owner = &Owner{Objects: []OwnedObject{}}
+	}
 	ref := v.rt.ID
 	switch v.rt.Endpoint {
 	case "container.commit":

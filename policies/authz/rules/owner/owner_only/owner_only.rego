@@ -10,7 +10,9 @@
 #   must be theirs, and the network too when it has an owner: a network
 #   nobody owns, bridge, host and none among them, is shared); volume and
 #   network delete; service update, rollback, delete and logs (a task's
-#   logs too). Prune
+#   logs too). A container create, and a service's task, may not mount a
+#   named volume, join a network, or share the namespaces or volumes of a
+#   container that another user owns (one nobody owns is shared). Prune
 #   endpoints delete everyone's objects: admins only. An object nobody owns
 #   (made before dockward, or whose record was lost) is admins' only until
 #   `dockward own` gives it to someone. The rule judges only requests that
@@ -49,7 +51,7 @@ deny contains violation if {
 	some obj in input.owner.objects
 	_refused(obj)
 	violation := result.violation(rego.metadata.chain(), sprintf("user %q may not %s %s %s: it %s", [
-		input.user.name, _action, obj.kind, _named(obj), _whose(obj),
+		input.user.name, _verb(obj), obj.kind, _named(obj), _whose(obj),
 	]))
 }
 
@@ -82,6 +84,17 @@ _refused(obj) if {
 	obj.owner != ""
 	obj.owner != input.user.name
 }
+
+# A container being created (or a service's task) uses the objects it
+# mounts, joins or shares; any other request does what its endpoint says.
+_creates := {"container.create", "service.create", "service.update"}
+
+_uses := {"volume": "mount", "network": "join", "container": "share the namespaces or volumes of"}
+
+_verb(obj) := _uses[obj.kind] if {
+	input.route.endpoint in _creates
+	obj.role == "attach"
+} else := _action
 
 # What the request does, as a verb on the object: "stop", "delete".
 _action := _verbs[input.route.endpoint]

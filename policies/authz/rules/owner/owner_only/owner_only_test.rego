@@ -90,3 +90,19 @@ test_deny_names_an_object_by_its_id_when_it_has_no_other_name if {
 	some d in ds
 	contains(d.msg, "may not delete volume data: it belongs")
 }
+
+test_deny_create_using_another_users_objects if {
+	vol := object.union(_obj("volume", "alice", "attach"), {"id": "data", "name": "data"})
+	ds := rule.deny with input as _req("container.create", "bob", [vol])
+	some d in ds
+	contains(d.msg, "may not mount volume data: it belongs to another user")
+	count(rule.deny) == 1 with input as _req("service.create", "bob", [_obj("network", "alice", "attach")])
+	count(rule.deny) == 1 with input as _req("container.create", "bob", [_obj("container", "alice", "attach")])
+}
+
+test_allow_create_using_own_and_shared_objects if {
+	objs := [_obj("volume", "bob", "attach"), _obj("network", "", "attach"), _obj("container", "bob", "attach")]
+	count(rule.deny) == 0 with input as _req("container.create", "bob", objs)
+	count(rule.deny) == 0 with input as _req("container.create", "ops", [_obj("volume", "alice", "attach")])
+		with data.authz_config.admins as ["ops"]
+}
