@@ -61,7 +61,7 @@ var ownerTargets = map[string]string{
 	"container.update": owner.Container, "container.delete": owner.Container, "container.commit": owner.Container,
 	"exec.start": owner.Container, "exec.resize": owner.Container,
 	"network.connect": owner.Network, "network.disconnect": owner.Network, "network.delete": owner.Network,
-	"volume.delete":  owner.Volume,
+	"volume.delete": owner.Volume, "volume.update": owner.Volume,
 	"service.update": owner.Service, "service.delete": owner.Service, "service.logs": owner.Service,
 	"task.logs": owner.Service, // a task's logs are its service's
 }

@@ -8,8 +8,8 @@
 #   export, commit, wait, resize and delete of a container (exec start and
 #   resize through its exec); network connect and disconnect (the container
 #   must be theirs, and the network too when it has an owner: a network
-#   nobody owns, bridge, host and none among them, is shared); volume and
-#   network delete; service update, rollback, delete and logs (a task's
+#   nobody owns, bridge, host and none among them, is shared); volume delete and
+#   update, network delete; service update, rollback, delete and logs (a task's
 #   logs too). A container create, and a service's task, may not mount a
 #   named volume, join a network, or share the namespaces or volumes of a
 #   container that another user owns (one nobody owns is shared). Prune
@@ -35,7 +35,7 @@ _owned_endpoints := {
 	"container.logs", "container.export", "container.archive", "container.archive_stat",
 	"container.archive_put", "container.copy", "container.exec", "container.rename", "container.update",
 	"container.delete", "container.commit", "exec.start", "exec.resize",
-	"network.connect", "network.disconnect", "network.delete", "volume.delete",
+	"network.connect", "network.disconnect", "network.delete", "volume.delete", "volume.update",
 	"service.update", "service.delete", "service.logs", "task.logs",
 }
 
