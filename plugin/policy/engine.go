@@ -174,9 +174,25 @@ func revisionOf(dir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Levels are the levels a rule may belong to and data may assign, loosest
+// first: the Pod Security Standards' names. privileged enforces only the
+// rules every level has (request guards, admin-only doors).
+var Levels = []string{"privileged", "baseline", "restricted"}
+
+func knownLevel(l string) bool {
+	for _, k := range Levels {
+		if l == k {
+			return true
+		}
+	}
+	return false
+}
+
 // checkRules enforces the rule contract: every package under authz.rules
 // carries title, custom.fix and custom.severity in its METADATA, so every
-// denial can tell the developer what to do.
+// denial can tell the developer what to do, and custom.levels, the levels
+// it is enforced at (a rule that forgot them would be enforced at every
+// level by lib/result, which is safe but surely not what its author meant).
 func checkRules(modules map[string]*ast.Module) ([]string, error) {
 	var ids []string
 	var problems []string
@@ -185,7 +201,7 @@ func checkRules(modules map[string]*ast.Module) ([]string, error) {
 		if !strings.HasPrefix(pkg, RulePrefix) {
 			continue
 		}
-		var title, fix, severity bool
+		var title, fix, severity, levels bool
 		for _, a := range m.Annotations {
 			if a.Scope != "package" {
 				continue
@@ -194,10 +210,17 @@ func checkRules(modules map[string]*ast.Module) ([]string, error) {
 			if a.Custom != nil {
 				_, fix = a.Custom["fix"]
 				_, severity = a.Custom["severity"]
+				var raw any
+				raw, levels = a.Custom["levels"]
+				if levels {
+					if p := checkLevels(raw); p != "" {
+						problems = append(problems, fmt.Sprintf("%s: package %s: METADATA custom.levels %s", file, pkg, p))
+					}
+				}
 			}
 		}
 		var missing []string
-		for name, ok := range map[string]bool{"title": title, "custom.fix": fix, "custom.severity": severity} {
+		for name, ok := range map[string]bool{"title": title, "custom.fix": fix, "custom.severity": severity, "custom.levels": levels} {
 			if !ok {
 				missing = append(missing, name)
 			}
@@ -214,6 +237,20 @@ func checkRules(modules map[string]*ast.Module) ([]string, error) {
 	}
 	sort.Strings(ids)
 	return ids, nil
+}
+
+// checkLevels says what is wrong with a rule's custom.levels, or "".
+func checkLevels(raw any) string {
+	list, ok := raw.([]any)
+	if !ok || len(list) == 0 {
+		return fmt.Sprintf("is %v: expected a list of levels, e.g. [baseline, restricted] (known: %s)", raw, strings.Join(Levels, ", "))
+	}
+	for _, e := range list {
+		if l, ok := e.(string); !ok || !knownLevel(l) {
+			return fmt.Sprintf("names %v: expected one of %s", e, strings.Join(Levels, ", "))
+		}
+	}
+	return ""
 }
 
 func definesDecision(modules map[string]*ast.Module) bool {
