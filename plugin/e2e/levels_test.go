@@ -163,6 +163,7 @@ func TestLevelsByGroup(t *testing.T) {
 		} {
 			out, code := hs.dockwardCmd(t, "check", "--policy-dir", hs.policyDir, "--docker-host", host, "--user", c.user,
 				"--", hs.cli, "run", "--rm", testImage, "true")
+			t.Logf("dockward check --user %s -- docker run --rm %s true (exit %d):\n%s", c.user, testImage, code, out)
 			if code != c.code || !strings.Contains(out, judged(c.want, c.user, c.groups)) {
 				t.Errorf("check --user %s: exit %d, want %d and %q:\n%s", c.user, code, c.code, judged(c.want, c.user, c.groups), out)
 			}
