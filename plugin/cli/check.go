@@ -24,6 +24,7 @@ type checkParams struct {
 	dockerHost string
 	user       string
 	groups     []string
+	level      string
 	json       bool
 	timeout    time.Duration
 }
@@ -49,6 +50,7 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
   dockward check -- docker run --read-only --cap-drop=ALL --user 1000 busybox
   dockward check --user alice --json -- docker create -v /:/host busybox
   dockward check --user carol --group ci -- docker run --rm busybox true
+  dockward check --level baseline -- docker run --rm busybox true
   dockward check request.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
@@ -81,6 +83,7 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
 	f.StringVar(&p.dockerHost, "docker-host", dockerHostDefault(), "daemon to read images, containers and volumes from (reads only; nothing is run)")
 	f.StringVar(&p.user, "user", "", "decide as this user (a TLS CN, or a local user's name as dockward's identity broker names them): their level, exemptions and admin rights apply")
 	f.StringSliceVar(&p.groups, "group", nil, "decide as a member of these groups (repeat or comma-separate; needs --user) instead of the user's groups in this host's /etc/group")
+	f.StringVar(&p.level, "level", "", "judge at this level (privileged, baseline, restricted) whatever data.json assigns the user")
 	f.BoolVar(&p.json, "json", false, "print the decision as JSON")
 	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "how long the docker command may take to send its request")
 	return cmd
@@ -91,7 +94,7 @@ func runCheck(ctx context.Context, out io.Writer, p checkParams, req authorizati
 	if err != nil {
 		return err
 	}
-	l, err := newLocal(ctx, p.policyDir, p.dockerHost, groups)
+	l, err := newLocal(ctx, p.policyDir, p.dockerHost, p.level, groups)
 	if err != nil {
 		return err
 	}

@@ -121,6 +121,11 @@ func TestCheckNamesTheLevel(t *testing.T) {
 		{"json carries the level", []string{"--user", "carol", "--group", "ci", "--json"}, 0,
 			[]string{`"level":"baseline"`, `"groups":["ci"]`, `"user":"carol"`}},
 		{"--group needs --user", []string{"--group", "ci"}, 2, nil},
+		{"--level overrides data", []string{"--user", "alice", "--group", "docker", "--level", "baseline"}, 0,
+			[]string{"ALLOWED", "judged at level baseline (user alice, groups docker)"}},
+		{"--level for a ci member", []string{"--user", "carol", "--group", "ci", "--level", "restricted"}, 1,
+			[]string{"[read_only_rootfs]", "judged at level restricted (user carol, groups ci)"}},
+		{"--level unknown", []string{"--level", "strict"}, 2, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,8 +37,14 @@ func localGroups(user string, groups []string) (input.GroupResolver, error) {
 	return userdb.NewHost(""), nil
 }
 
-func newLocal(ctx context.Context, policyDir, dockerHost string, groups input.GroupResolver) (*local, error) {
-	c, err := policy.Load(ctx, policyDir)
+// newLocal loads the policy (at level for everyone, when level is set) and
+// the plugin's decision path.
+func newLocal(ctx context.Context, policyDir, dockerHost, level string, groups input.GroupResolver) (*local, error) {
+	load := policy.Load
+	if level != "" {
+		load = func(ctx context.Context, dir string) (*policy.Compiled, error) { return policy.LoadAtLevel(ctx, dir, level) }
+	}
+	c, err := load(ctx, policyDir)
 	if err != nil {
 		return nil, &ExitError{Code: 2, Err: err}
 	}

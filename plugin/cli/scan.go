@@ -23,6 +23,7 @@ type scanParams struct {
 	json       bool
 	user       string
 	groups     []string
+	level      string
 }
 
 func newScan() *cobra.Command {
@@ -41,7 +42,8 @@ Exit status: 0 when no container breaks an enforced rule, 1 when one does,
   dockward scan --all --json | jq '.[] | select(.decision == "deny") | .name'
   dockward scan --policy-dir ./policies --docker-host unix:///run/user/1000/docker.sock
   dockward scan --user carol          # at carol's level (her groups from /etc/group)
-  dockward scan --user ci-bot --group ci`,
+  dockward scan --user ci-bot --group ci
+  dockward scan --level baseline      # what baseline would refuse`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd, p)
@@ -53,6 +55,7 @@ Exit status: 0 when no container breaks an enforced rule, 1 when one does,
 	f.BoolVarP(&p.all, "all", "a", false, "also scan stopped containers")
 	f.BoolVar(&p.json, "json", false, "print JSON")
 	f.StringVar(&p.user, "user", "", "judge as if this user created the containers: their level and exemptions apply (default: the unnamed caller, judged at levels.default)")
+	f.StringVar(&p.level, "level", "", "judge every container at this level (privileged, baseline, restricted) whatever data.json assigns")
 	f.StringSliceVar(&p.groups, "group", nil, "with --user: judge as a member of these groups instead of the user's groups in this host's /etc/group")
 	return cmd
 }
@@ -63,7 +66,7 @@ func runScan(cmd *cobra.Command, p scanParams) error {
 	if err != nil {
 		return err
 	}
-	l, err := newLocal(ctx, p.policyDir, p.dockerHost, groups)
+	l, err := newLocal(ctx, p.policyDir, p.dockerHost, p.level, groups)
 	if err != nil {
 		return err
 	}

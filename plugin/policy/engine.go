@@ -81,6 +81,42 @@ func Load(ctx context.Context, dir string) (*Compiled, error) {
 	return c, nil
 }
 
+// LoadAtLevel is Load with every caller judged at level, whatever data.json
+// assigns: `dockward check --level` and `scan --level` ask what a level
+// would refuse. The revision is the directory's.
+func LoadAtLevel(ctx context.Context, dir, level string) (*Compiled, error) {
+	if !knownLevel(level) {
+		return nil, fmt.Errorf("level %q: expected one of %s", level, strings.Join(Levels, ", "))
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("policy directory: %w", err)
+	}
+	res, err := loader.NewFileLoader().WithProcessAnnotation(true).Filtered([]string{dir}, skipNonPolicy)
+	if err != nil {
+		return nil, fmt.Errorf("load policies from %s: %w", dir, err)
+	}
+	revision, err := revisionOf(dir)
+	if err != nil {
+		return nil, err
+	}
+	data := res.Documents
+	if data == nil {
+		data = map[string]any{}
+	}
+	cfg, _ := data["authz_config"].(map[string]any)
+	if cfg == nil {
+		cfg = map[string]any{}
+		data["authz_config"] = cfg
+	}
+	cfg["levels"] = map[string]any{"default": level}
+	c, err := Compile(ctx, dir, res.ParsedModules(), data)
+	if err != nil {
+		return nil, err
+	}
+	c.Dir, c.Source, c.Revision = dir, SourceLocal, revision
+	return c, nil
+}
+
 // Compile is the one strict path every policy takes, from the directory or
 // from a bundle: data.json validation, a strict compile, the rule METADATA
 // contract and the decision entrypoint. origin names the source in errors.

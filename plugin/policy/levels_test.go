@@ -164,3 +164,31 @@ func TestLevelTable(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadAtLevel: the level is forced for everyone, whatever data says;
+// the request guards and admin doors still hold at privileged.
+func TestLoadAtLevel(t *testing.T) {
+	t.Parallel()
+	in := map[string]any{
+		"user":    map[string]any{"name": "alice", "authn_method": "TLS", "groups": []any{"ops"}},
+		"request": map[string]any{"method": "POST", "path": "/plugins/pull", "api_version": "1.41", "query": map[string]any{}},
+		"route":   map[string]any{"endpoint": "plugin.pull", "id": "", "write": true},
+		"body":    nil,
+	}
+	for _, level := range Levels {
+		c, err := LoadAtLevel(t.Context(), library, level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Eval(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Level != level || d.Allow || len(d.Violations) != 1 || d.Violations[0].ID != "plugin_admin_only" {
+			t.Errorf("at %s: %+v, want plugin_admin_only denied at %s", level, d, level)
+		}
+	}
+	if _, err := LoadAtLevel(t.Context(), library, "strict"); err == nil || !strings.Contains(err.Error(), `level "strict"`) {
+		t.Errorf("unknown level: err = %v", err)
+	}
+}
