@@ -95,7 +95,7 @@ func probeAs(ctx context.Context, o Options, cred *syscall.Credential, host stri
 		return canary.Result{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(errOut.String()))
 	}
 	var r canary.Result
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+	if err := json.NewDecoder(&out).Decode(&r); err != nil {
 		return canary.Result{}, fmt.Errorf("the probe printed what is not a result (%v): %.200s", err, out.String())
 	}
 	return r, nil
