@@ -227,6 +227,7 @@ func TestServeCanary(t *testing.T) {
 			if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port)); err == nil {
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				last = ""
 				for _, l := range strings.Split(string(b), "\n") {
 					if strings.HasPrefix(l, "dockward_canary_") {
 						last += l + "\n"
@@ -234,6 +235,7 @@ func TestServeCanary(t *testing.T) {
 				}
 				if strings.Contains(string(b), "\ndockward_canary_ok "+want+"\n") &&
 					strings.Contains(string(b), "\ndockward_canary_last_run_timestamp_seconds ") {
+					t.Logf("scraped:\n%s", last)
 					return
 				}
 			}
@@ -254,6 +256,7 @@ func TestServeCanary(t *testing.T) {
 		if !strings.Contains(line, "authorization denied by plugin "+name) {
 			t.Errorf("log: %s", line)
 		}
+		t.Logf("plugin log: %s", line)
 		if n := d.containerCount(t); n != 0 {
 			t.Errorf("canaries left %d containers", n)
 		}
@@ -280,6 +283,7 @@ func TestServeCanary(t *testing.T) {
 		if !strings.Contains(line, "level=error") || !strings.Contains(line, "not enforcing") {
 			t.Errorf("log: %s", line)
 		}
+		t.Logf("plugin log: %s", line)
 		if n := bare.containerCount(t); n != 0 {
 			t.Errorf("canaries left %d containers on the bare daemon", n)
 		}
