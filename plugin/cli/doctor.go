@@ -73,7 +73,7 @@ Exit status: 0 when no check failed (warnings do not fail), 1 when one did,
 	f := cmd.Flags()
 	sp := &p.serve
 	f.StringVar(&sp.configFile, "config", "", "YAML config file, as serve reads it (default "+config.DefaultFile+" if it exists)")
-	f.StringVar(&sp.cfg.Socket, "socket", sp.cfg.Socket, "the plugin's unix socket")
+	f.StringVar(&sp.cfg.Socket, "socket", sp.cfg.Socket, "the plugin's unix socket (when nothing is there, the one managed plugin's /run/docker/plugins/<id>/<same name> is used)")
 	f.StringVar(&sp.cfg.DockerHost, "docker-host", "", "the daemon dockward guards (default: docker_host from the config file, else $DOCKER_HOST, else "+config.Default().DockerHost+")")
 	f.StringVar(&sp.cfg.AuditLog, "audit-log", sp.cfg.AuditLog, "the plugin's audit log (the identity check reads the caller's record there)")
 	f.StringVar(&p.pluginName, "plugin-name", "", "the name dockerd knows the plugin by (default: the socket's name, dockward for dockward.sock)")
@@ -96,7 +96,7 @@ func (p *doctorParams) run(ctx context.Context, w io.Writer) error {
 		name = pluginName(cfg.Socket)
 	}
 	o := doctor.Options{
-		PluginName: name, PluginSocket: cfg.Socket, DockerHost: cfg.DockerHost, AuditLog: cfg.AuditLog,
+		PluginName: name, PluginSocket: doctor.ResolveSocket(cfg.Socket), DockerHost: cfg.DockerHost, AuditLog: cfg.AuditLog,
 		AsUser: p.asUser, MinCertValidity: p.minValidity, Timeout: p.timeout, DaemonJSON: p.daemonJSON,
 	}
 	if cfg.Identity != nil {

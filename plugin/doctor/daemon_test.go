@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -198,5 +199,30 @@ func TestDaemonDown(t *testing.T) {
 	want := "plugin.answers=ok plugin.verdicts=ok daemon.engine=fail daemon.configured=skip daemon.enforcing=skip identity=skip"
 	if strings.Join(st, " ") != want || rep.OK {
 		t.Fatalf("got %s, want %s", strings.Join(st, " "), want)
+	}
+}
+
+func TestResolveSocket(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	legacy := filepath.Join(dir, "dockward.sock")
+	if got := ResolveSocket(legacy); got != legacy {
+		t.Errorf("nothing anywhere: %s", got)
+	}
+	managed := filepath.Join(dir, "0123abcd", "dockward.sock")
+	if err := os.MkdirAll(filepath.Dir(managed), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(managed, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := ResolveSocket(legacy); got != managed {
+		t.Errorf("one managed plugin: %s, want %s", got, managed)
+	}
+	if err := os.WriteFile(legacy, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := ResolveSocket(legacy); got != legacy {
+		t.Errorf("the legacy socket exists: %s", got)
 	}
 }

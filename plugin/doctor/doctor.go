@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dockward/dockward/plugin/canary"
@@ -186,4 +188,19 @@ func permissionHint(err error) string {
 		return "run dockward doctor as root (sudo dockward doctor): the plugin socket and dockerd's socket are root-only"
 	}
 	return ""
+}
+
+// ResolveSocket returns the plugin socket to check: path when something is
+// there, else the one managed plugin's socket of that name (dockerd puts a
+// managed plugin's socket in /run/docker/plugins/<plugin id>/dockward.sock),
+// else path (and plugin.answers says nothing is there).
+func ResolveSocket(path string) string {
+	if _, err := os.Lstat(path); err == nil {
+		return path
+	}
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*", filepath.Base(path)))
+	if len(matches) == 1 {
+		return matches[0]
+	}
+	return path
 }
