@@ -349,7 +349,7 @@ func pkiProblems(dir, upstreamHost string, now time.Time, minValidity time.Durat
 		case left <= 0:
 			problems = append(problems, fmt.Sprintf("%s EXPIRED on %s", name, c.NotAfter.UTC().Format(time.RFC3339)))
 		case left < minValidity:
-			problems = append(problems, fmt.Sprintf("%s expires in %s (%s), within %s", name, left.Round(time.Hour), c.NotAfter.UTC().Format(time.RFC3339), minValidity))
+			problems = append(problems, fmt.Sprintf("%s expires in %s (%s), within %s", name, span(left), c.NotAfter.UTC().Format(time.RFC3339), span(minValidity)))
 		default:
 			good = append(good, fmt.Sprintf("%s valid until %s (%d days)", name, c.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24)))
 		}
@@ -382,7 +382,11 @@ func pkiProblems(dir, upstreamHost string, now time.Time, minValidity time.Durat
 		}
 		validity(serverCert, srv)
 	}
+	missing := map[string]bool{}
 	pair := func(cert, key string) {
+		if missing[key] {
+			return // already reported
+		}
 		if _, err := tls.LoadX509KeyPair(filepath.Join(dir, cert), filepath.Join(dir, key)); err != nil {
 			problems = append(problems, fmt.Sprintf("%s does not go with %s: %v", key, cert, err))
 		}
@@ -391,6 +395,7 @@ func pkiProblems(dir, upstreamHost string, now time.Time, minValidity time.Durat
 		f, err := statOwner(filepath.Join(dir, k))
 		if err != nil {
 			problems = append(problems, k+": "+err.Error())
+			missing[k] = true
 			continue
 		}
 		if f.uid != 0 || f.mode.Perm()&0o077 != 0 {
@@ -405,6 +410,14 @@ func pkiProblems(dir, upstreamHost string, now time.Time, minValidity time.Durat
 		good = append(good, "keys 0600 root")
 	}
 	return problems, good
+}
+
+// span is a duration as an operator reads a certificate's: days, or hours.
+func span(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+	return fmt.Sprintf("%dh", int(d.Hours()))
 }
 
 func checkPKI(_ context.Context, e *env) Result {

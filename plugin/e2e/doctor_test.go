@@ -289,3 +289,61 @@ func TestServeCanary(t *testing.T) {
 		}
 	})
 }
+
+// TestDoctorIdentityChecks runs doctor's identity checks against a real
+// dockerd with a TLS listener on loopback (startTLSDaemon) but no broker:
+// the identity layout points the broker socket at dockerd's own unix
+// socket. The TLS listener passes (loopback, no other TCP address for that
+// dockerd, a client without a certificate refused); dockerd's unix socket
+// fails as a raw socket (root:docker 0660 is not root-only); the PKI fails
+// (that CA's key is not kept); and a real non-root user's canary, sent as
+// that user through the socket, is found in the audit log with no user —
+// which doctor reports as dockerd receiving no identity. With the broker
+// (issue 12, point 1) the same run names the user.
+func TestDoctorIdentityChecks(t *testing.T) {
+	hs := env(t)
+	alice := localUser(t, "alice", "docker")
+	d, err := startTLSDaemon(t, hs)
+	t.Cleanup(func() {
+		if err := d.stop(); err != nil {
+			t.Errorf("stop the TLS daemon: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("TLS daemon: %v", err)
+	}
+	// alice must reach the socket, as she would the broker's.
+	if err := os.Chmod(d.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(d.dir, "doctor.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("identity:\n  socket: %s\n  upstream: tcp://%s\n  raw_socket: %s\n  pki_dir: %s\n",
+		d.dockerSock, d.addr, d.dockerSock, d.certs)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := hs.dockwardCmd(t, "doctor", "--json", "--config", cfg, "--socket", pluginSocket, "--plugin-name", pluginName,
+		"--docker-host", "unix://"+d.dockerSock, "--audit-log", hs.auditLog, "--as-user", alice.Username,
+		"--daemon-json", filepath.Join(d.dir, "daemon.json"))
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("doctor --json: %v\n%s", err, out)
+	}
+	text, _ := hs.dockwardCmd(t, "doctor", "--config", cfg, "--socket", pluginSocket, "--plugin-name", pluginName,
+		"--docker-host", "unix://"+d.dockerSock, "--audit-log", hs.auditLog, "--as-user", alice.Username,
+		"--daemon-json", filepath.Join(d.dir, "daemon.json"))
+	t.Logf("doctor with identity on, no broker:\n%s", text)
+	if code != 1 || rep.OK {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, c := range []struct{ id, status, want string }{
+		{"daemon.enforcing", "ok", "authorization denied by plugin " + pluginName},
+		{"identity.upstream", "ok", d.addr + " is loopback"},
+		{"identity.raw_socket", "fail", "lets group"},
+		{"identity.pki", "fail", "ca-key.pem"},
+		{"identity.caller", "fail", "as " + alice.Username + " through " + d.dockerSock + " was audited with no user"},
+	} {
+		if st, detail := rep.check(c.id); st != c.status || !strings.Contains(detail, c.want) {
+			t.Errorf("%s: %s %q, want %s with %q", c.id, st, detail, c.status, c.want)
+		}
+	}
+}
