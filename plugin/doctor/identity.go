@@ -161,21 +161,34 @@ func socketOwners(procRoot string) map[string][]int {
 	return owners
 }
 
+// errNoOwner: something listens on the port, but which process holds it
+// cannot be read (another user's /proc/<pid>/fd).
+var errNoOwner = errors.New("a socket listens there, but the process that holds it cannot be read (run dockward doctor as root)")
+
 // exposedListeners finds the process that listens on port (dockerd's TLS
-// listener) and returns every TCP address it listens on beyond loopback.
+// listener) and returns every TCP address it listens on beyond loopback;
+// pid 0 when nothing listens on the port.
 func exposedListeners(procRoot string, port int) (pid int, exposed []string, err error) {
 	ls, err := listeners(procRoot)
 	if err != nil {
 		return 0, nil, err
 	}
 	owners := socketOwners(procRoot)
+	listening := false
 	for _, l := range ls {
-		if l.port == port && len(owners[l.inode]) > 0 {
+		if l.port != port {
+			continue
+		}
+		listening = true
+		if len(owners[l.inode]) > 0 {
 			pid = owners[l.inode][0]
 			break
 		}
 	}
 	if pid == 0 {
+		if listening {
+			return 0, nil, errNoOwner
+		}
 		return 0, nil, nil
 	}
 	for _, l := range ls {
@@ -254,7 +267,7 @@ func checkUpstream(ctx context.Context, e *env) Result {
 	pid, exposed, err := exposedListeners(e.opts.ProcRoot, port)
 	switch {
 	case err != nil:
-		problems = append(problems, "cannot read the listening sockets: "+err.Error())
+		problems = append(problems, "cannot tell what else the listener's process listens on: "+err.Error())
 	case pid == 0:
 		return fail(fmt.Sprintf("nothing listens on %s: dockerd's TLS listener is not up, so the broker cannot forward", u.Host),
 			"dockerd needs hosts: [\"unix://"+id.RawSocket+"\", \""+id.Upstream+"\"] with tlsverify (install/install.sh --identity), then systemctl restart docker")

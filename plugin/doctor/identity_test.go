@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io/fs"
 	"math/big"
 	"net"
@@ -171,12 +172,19 @@ func TestExposedListeners(t *testing.T) {
 		{"also on every address", tls + public, "", map[string][]string{"42": {"111", "222"}}, 42, "0.0.0.0:2376"},
 		{"also on IPv6 any", tls, v6any, map[string][]string{"42": {"111", "555"}}, 42, "[::]:2375"},
 		{"nobody listens", other, "", map[string][]string{"7": {"333"}}, 0, ""},
+		{"the owner cannot be read", tls, "", nil, 0, "unreadable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			root := fakeProc(t, tt.tcp, tt.tcp6, tt.fds)
 			pid, exposed, err := exposedListeners(root, 2376)
+			if tt.exposed == "unreadable" {
+				if !errors.Is(err, errNoOwner) {
+					t.Fatalf("err = %v, want errNoOwner", err)
+				}
+				return
+			}
 			if err != nil || pid != tt.pid || strings.Join(exposed, ",") != tt.exposed {
 				t.Fatalf("exposedListeners = %d %v %v, want %d %q", pid, exposed, err, tt.pid, tt.exposed)
 			}
