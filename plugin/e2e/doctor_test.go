@@ -203,7 +203,7 @@ func TestDoctor(t *testing.T) {
 // exports 0 and logs ENFORCEMENT OFF at error.
 func TestServeCanary(t *testing.T) {
 	hs := env(t)
-	name := pluginName + "-c"
+	name := pluginName + "-canary" // not "-c": dockward-c is a checkout's plugin name
 	sock := "/run/docker/plugins/" + name + ".sock"
 	if err := checkSocketFree(sock); err != nil {
 		t.Fatal(err)
