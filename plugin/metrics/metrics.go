@@ -49,6 +49,12 @@ type Metrics struct {
 	bundleOK         *prometheus.GaugeVec
 	bundleInfo       *prometheus.GaugeVec
 	logQueueDrops    prometheus.Counter
+
+	// The canary's gauges appear with its first run: a 0 before any run
+	// would read as "enforcement off".
+	canaryOnce sync.Once
+	canaryOK   prometheus.Gauge
+	canaryTime prometheus.Gauge
 }
 
 // New registers dockward's metrics in a fresh registry.
@@ -214,6 +220,29 @@ func (m *Metrics) DecisionLogQueueDrop() {
 		return
 	}
 	m.logQueueDrops.Inc()
+}
+
+// Canary records one enforcement canary: ok when dockerd refused it
+// through this plugin.
+func (m *Metrics) Canary(ok bool, at time.Time) {
+	if m == nil {
+		return
+	}
+	m.canaryOnce.Do(func() {
+		m.canaryOK = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dockward_canary_ok", Help: "1 if the last enforcement canary (a privileged create sent through docker_host) was refused by this plugin, 0 if dockerd did not enforce (or the plugin failed, or the daemon did not answer).",
+		})
+		m.canaryTime = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dockward_canary_last_run_timestamp_seconds", Help: "When the last enforcement canary ran.",
+		})
+		m.reg.MustRegister(m.canaryOK, m.canaryTime)
+	})
+	v := 0.0
+	if ok {
+		v = 1
+	}
+	m.canaryOK.Set(v)
+	m.canaryTime.Set(unix(at))
 }
 
 // Register adds a collector (the decision-log plugin's counters) to the
