@@ -25,6 +25,7 @@ import (
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/metrics"
 	"github.com/dockward/dockward/plugin/policy"
+	"github.com/dockward/dockward/plugin/userdb"
 )
 
 type serveParams struct {
@@ -305,7 +306,9 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	defer docker.Close()
 	go logEngine(ctx, log, docker)
-	builder := input.Builder{Lookup: docker}
+	// Groups come from the host's user database, under host_root for
+	// the managed plugin (which sees the host's / at /host).
+	builder := input.Builder{Lookup: docker, Groups: userdb.NewHost(cfg.HostRoot)}
 	if cfg.HostRoot != "" {
 		builder.Resolver = input.RootedResolver{Root: cfg.HostRoot}
 	}
@@ -431,6 +434,11 @@ func decisionLog(r authz.Result, in *input.Input, engine *policy.Engine) fleet.D
 			"outcome":        r.Decision.Outcome(),
 			"latency_ms":     float64(ev.Latency.Microseconds()) / 1000,
 			"plugin_version": Version,
+			// Who asked and the level that judged, as the audit record
+			// has them (the input, when there is one, has them too).
+			"user":   ev.User,
+			"groups": nonNilS(ev.Groups),
+			"level":  ev.Level,
 		},
 	}
 	if in != nil {
@@ -462,5 +470,15 @@ func decisionResult(r authz.Result) map[string]any {
 	if d.Reason != "" {
 		res["reason"] = d.Reason
 	}
+	if d.Level != "" {
+		res["level"] = d.Level
+	}
 	return res
+}
+
+func nonNilS(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -93,7 +93,9 @@ func writeCerts(dir string, clients ...string) error {
 }
 
 // startTLSDaemon starts the second daemon; the caller stops it with stop.
-func startTLSDaemon(t *testing.T, hs *harness) (*tlsDaemon, error) {
+// Its clients are alice, ops-admin and bob, plus extra (local users' names,
+// as dockward's identity broker would present them).
+func startTLSDaemon(t *testing.T, hs *harness, extra ...string) (*tlsDaemon, error) {
 	dir, err := os.MkdirTemp("/tmp", "dw-t-")
 	if err != nil {
 		return nil, err
@@ -103,7 +105,7 @@ func startTLSDaemon(t *testing.T, hs *harness) (*tlsDaemon, error) {
 	if err := os.MkdirAll(d.certs, 0o700); err != nil {
 		return d, err
 	}
-	if err := writeCerts(d.certs, "alice", "ops-admin", "bob"); err != nil {
+	if err := writeCerts(d.certs, append([]string{"alice", "ops-admin", "bob"}, extra...)...); err != nil {
 		return d, fmt.Errorf("certificates: %w", err)
 	}
 	d.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
