@@ -42,7 +42,9 @@ func localGroups(user string, groups []string) (input.GroupResolver, error) {
 func newLocal(ctx context.Context, policyDir, dockerHost, level string, groups input.GroupResolver) (*local, error) {
 	load := policy.Load
 	if level != "" {
-		load = func(ctx context.Context, dir string) (*policy.Compiled, error) { return policy.LoadAtLevel(ctx, dir, level) }
+		load = func(ctx context.Context, dir string) (*policy.Compiled, error) {
+			return policy.LoadAtLevel(ctx, dir, level)
+		}
 	}
 	c, err := load(ctx, policyDir)
 	if err != nil {
