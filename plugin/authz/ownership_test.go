@@ -189,7 +189,7 @@ func TestAuthZResRecords(t *testing.T) {
 			// Seeds are older than the request (a stale record of a
 			// volume that did not exist is replaced).
 			time.Sleep(time.Millisecond)
-			h := newHarness(t, dir, input.Builder{Lookup: ownerLookup, Owners: s}, Options{})
+			h := newHarness(t, dir, input.Builder{Lookup: ownerLookup, Owners: s, Groups: input.StaticGroups{}}, Options{})
 			q, res := both(t, h.plugin, tt.r, tt.status, tt.body)
 			if tt.resOnly {
 				q, res = authorization.Response{Allow: true}, h.plugin.AuthZRes(answered(tt.r, tt.status, tt.body))
@@ -221,13 +221,13 @@ func TestAuthZResRecordFails(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "owners.db"))
 	defer s.Close()
-	h := newHarness(t, library, input.Builder{Lookup: ownerLookup, Owners: failingStore{s}}, Options{})
+	h := newHarness(t, library, input.Builder{Lookup: ownerLookup, Owners: failingStore{s}, Groups: input.StaticGroups{}}, Options{})
 	r := req("alice", "POST", "/v1.41/containers/create", hardenedBody)
 	_, res := both(t, h.plugin, r, 201, `{"Id":"`+idWeb+`"}`)
 	if res.Allow || !strings.Contains(res.Err, "disk full") || !strings.Contains(res.Err, "dockward own container 111111111111 --user alice") {
 		t.Errorf("AuthZRes = %+v, want Err naming the cause and the fix", res)
 	}
-	h = newHarness(t, library, input.Builder{Lookup: ownerLookup, Owners: s}, Options{})
+	h = newHarness(t, library, input.Builder{Lookup: ownerLookup, Owners: s, Groups: input.StaticGroups{}}, Options{})
 	_, res = both(t, h.plugin, r, 201, `not json`)
 	if res.Allow || !strings.Contains(res.Err, "could not read its id") {
 		t.Errorf("AuthZRes of an answer without an id = %+v, want Err", res)
@@ -251,7 +251,7 @@ func TestOwnerOnlyDecisions(t *testing.T) {
 	t.Parallel()
 	s := openStore(t, filepath.Join(t.TempDir(), "owners.db"))
 	defer s.Close()
-	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: s}, Options{})
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: s, Groups: input.StaticGroups{}}, Options{})
 	// alice creates web; idOld was created, then the plugin died before
 	// AuthZRes: the daemon has it, the store does not.
 	if _, res := both(t, h.plugin, req("alice", "POST", "/containers/create", hardenedBody), 201, `{"Id":"`+idWeb+`"}`); !res.Allow {
@@ -337,7 +337,7 @@ func TestOwnershipSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "owners.db")
 	dir := adminPolicy(t)
 	s := openStore(t, path)
-	h := newHarness(t, dir, input.Builder{Lookup: ownerLookup, Owners: s}, Options{})
+	h := newHarness(t, dir, input.Builder{Lookup: ownerLookup, Owners: s, Groups: input.StaticGroups{}}, Options{})
 	if _, res := both(t, h.plugin, req("alice", "POST", "/containers/create", hardenedBody), 201, `{"Id":"`+idWeb+`"}`); !res.Allow {
 		t.Fatalf("create: %+v", res)
 	}
@@ -346,7 +346,7 @@ func TestOwnershipSurvivesRestart(t *testing.T) {
 	}
 	s = openStore(t, path)
 	defer s.Close()
-	h = newHarness(t, dir, input.Builder{Lookup: ownerLookup, Owners: s}, Options{})
+	h = newHarness(t, dir, input.Builder{Lookup: ownerLookup, Owners: s, Groups: input.StaticGroups{}}, Options{})
 	if r := h.plugin.AuthZReq(req("bob", "POST", "/containers/"+idWeb+"/stop", "")); r.Allow {
 		t.Error("after a restart bob may stop alice's container")
 	}
@@ -369,7 +369,7 @@ func TestBrokenStore(t *testing.T) {
 	if err == nil {
 		t.Fatal("corrupt store opened")
 	}
-	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: owner.Broken{Err: err}}, Options{})
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: owner.Broken{Err: err}, Groups: input.StaticGroups{}}, Options{})
 	for _, c := range []struct {
 		r     authorization.Request
 		allow bool
@@ -407,7 +407,7 @@ func TestCreateUsingOthersObjects(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: s}, Options{})
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: s, Groups: input.StaticGroups{}}, Options{})
 	withNet := func(body, network string) string {
 		return strings.Replace(body, `"ReadonlyRootfs":true`, `"ReadonlyRootfs":true,"NetworkMode":"`+network+`"`, 1)
 	}

@@ -42,7 +42,9 @@ and writes every denial to an audit log.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newCheck(), newScan(), newAudit(), newPolicy(), newBench(), newDaemonConfig(), newOwn(), newVersion())
+	root.AddCommand(newServe(), newCheck(), newScan(), newAudit(), newPolicy(), newBench(), newDaemonConfig(), newVersion())
+	root.AddCommand(newDoctor())
+	root.AddCommand(newOwn())
 	return root
 }
 

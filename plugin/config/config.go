@@ -58,6 +58,53 @@ type Config struct {
 	OwnerMaxRecords int `yaml:"owner_max_records"`
 	// ControlSocket is the root-only socket `dockward own` talks to.
 	ControlSocket string `yaml:"control_socket"`
+	// CanaryInterval is how often serve sends the enforcement canary (a
+	// create the policy must deny) through docker_host; 0 disables it.
+	CanaryInterval time.Duration `yaml:"canary_interval"`
+	// Identity, when the file has an identity: section, is the identity
+	// broker's layout (the broker serves Socket and forwards to Upstream;
+	// dockerd's own unix socket is RawSocket). nil: identity is off.
+	Identity *Identity `yaml:"identity"`
+}
+
+// Identity is the identity broker's layout (config.yaml, identity:).
+type Identity struct {
+	// Socket is what users talk to (root:docker 0660).
+	Socket string `yaml:"socket"`
+	// Upstream is dockerd's TLS listener, on loopback only.
+	Upstream string `yaml:"upstream"`
+	// RawSocket is dockerd's root-only unix socket (0600 root).
+	RawSocket string `yaml:"raw_socket"`
+	// PKIDir holds ca.pem, ca-key.pem, server-cert.pem, server-key.pem.
+	PKIDir string `yaml:"pki_dir"`
+}
+
+// DefaultIdentity is the identity layout's defaults.
+func DefaultIdentity() Identity {
+	return Identity{
+		Socket:    "/var/run/docker.sock",
+		Upstream:  "tcp://127.0.0.1:2376",
+		RawSocket: "/run/dockward/docker-root.sock",
+		PKIDir:    "/etc/dockward/identity",
+	}
+}
+
+// WithDefaults fills the keys the file left out.
+func (i Identity) WithDefaults() Identity {
+	d := DefaultIdentity()
+	if i.Socket == "" {
+		i.Socket = d.Socket
+	}
+	if i.Upstream == "" {
+		i.Upstream = d.Upstream
+	}
+	if i.RawSocket == "" {
+		i.RawSocket = d.RawSocket
+	}
+	if i.PKIDir == "" {
+		i.PKIDir = d.PKIDir
+	}
+	return i
 }
 
 // Default returns the built-in defaults.
@@ -77,6 +124,7 @@ func Default() Config {
 		OwnerDB:         "/var/lib/dockward/owners.db",
 		OwnerMaxRecords: 100_000,
 		ControlSocket:   "/run/dockward/control.sock",
+		CanaryInterval:  5 * time.Minute,
 	}
 }
 
@@ -126,6 +174,20 @@ func (c Config) Validate() error {
 	}
 	if c.ReadCacheTTL < 0 {
 		return fmt.Errorf("invalid read_cache_ttl %q: must be >= 0 (0 disables)", c.ReadCacheTTL)
+	}
+	if c.Identity != nil {
+		id := c.Identity.WithDefaults()
+		for name, p := range map[string]string{"identity.socket": id.Socket, "identity.raw_socket": id.RawSocket, "identity.pki_dir": id.PKIDir} {
+			if !filepath.IsAbs(p) {
+				return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
+			}
+		}
+		if !strings.HasPrefix(id.Upstream, "tcp://") {
+			return fmt.Errorf("invalid identity.upstream %q: expected tcp://127.0.0.1:PORT (dockerd's TLS listener on loopback)", id.Upstream)
+		}
+	}
+	if c.CanaryInterval < 0 {
+		return fmt.Errorf("invalid canary_interval %q: must be >= 0 (0 disables)", c.CanaryInterval)
 	}
 	if c.LookupTimeout <= 0 {
 		return fmt.Errorf("invalid lookup_timeout %q: must be > 0", c.LookupTimeout)

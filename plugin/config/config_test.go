@@ -36,6 +36,18 @@ func TestLoadFileAndValidate(t *testing.T) {
 		{name: "relative control socket", yaml: "control_socket: c.sock\n", wantErr: `invalid control_socket "c.sock"`},
 		{name: "no owner records", yaml: "owner_max_records: 0\n", wantErr: "invalid owner_max_records 0"},
 		{name: "unsigned bundles without bundles", yaml: "bundle_allow_unsigned: true\n", wantErr: "invalid bundle_allow_unsigned"},
+		{name: "canary default", yaml: "log_level: warn\n", check: func(c Config) bool { return c.CanaryInterval == 5*time.Minute && c.Identity == nil }},
+		{name: "canary off", yaml: "canary_interval: 0s\n", check: func(c Config) bool { return c.CanaryInterval == 0 }},
+		{name: "negative canary", yaml: "canary_interval: -1s\n", wantErr: "invalid canary_interval"},
+		{name: "identity on with defaults", yaml: "identity: {}\n", check: func(c Config) bool {
+			return c.Identity != nil && c.Identity.WithDefaults() == DefaultIdentity()
+		}},
+		{name: "identity keys", yaml: "identity:\n  socket: /run/u.sock\n  upstream: tcp://127.0.0.1:12376\n  raw_socket: /run/r.sock\n  pki_dir: /srv/pki\n",
+			check: func(c Config) bool {
+				return *c.Identity == Identity{Socket: "/run/u.sock", Upstream: "tcp://127.0.0.1:12376", RawSocket: "/run/r.sock", PKIDir: "/srv/pki"}
+			}},
+		{name: "identity relative raw socket", yaml: "identity:\n  raw_socket: r.sock\n", wantErr: `invalid identity.raw_socket "r.sock"`},
+		{name: "identity upstream not tcp", yaml: "identity:\n  upstream: unix:///x\n", wantErr: "invalid identity.upstream"},
 		{name: "unsigned bundles, opted out", yaml: "opa_config: /o.yaml\nbundle_allow_unsigned: true\n", check: func(c Config) bool { return c.BundleAllowUnsigned }},
 	}
 	for _, tt := range tests {

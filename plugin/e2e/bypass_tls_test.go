@@ -93,15 +93,17 @@ func writeCerts(dir string, clients ...string) error {
 }
 
 // startTLSDaemon starts the second daemon; the caller stops it with stop.
-func startTLSDaemon(t *testing.T, hs *harness) (*tlsDaemon, error) {
-	return startTLSDaemonWith(t, hs, pluginName, nil)
+// Its clients are alice, ops-admin and bob, plus extra (local users' names,
+// as dockward's identity broker would present them).
+func startTLSDaemon(t *testing.T, hs *harness, extra ...string) (*tlsDaemon, error) {
+	return startTLSDaemonWith(t, hs, pluginName, nil, extra...)
 }
 
-// startTLSDaemonWith starts the second daemon with authz as its
+// startTLSDaemonWith is startTLSDaemon with authz as the daemon's
 // authorization plugin; before, if set, runs once the daemon's directory
 // and socket path are known and before dockerd starts (a test starts its
 // own plugin there, one that looks objects up on this daemon).
-func startTLSDaemonWith(t *testing.T, hs *harness, authz string, before func(*tlsDaemon) error) (*tlsDaemon, error) {
+func startTLSDaemonWith(t *testing.T, hs *harness, authz string, before func(*tlsDaemon) error, extra ...string) (*tlsDaemon, error) {
 	dir, err := os.MkdirTemp("/tmp", "dw-t-")
 	if err != nil {
 		return nil, err
@@ -111,7 +113,7 @@ func startTLSDaemonWith(t *testing.T, hs *harness, authz string, before func(*tl
 	if err := os.MkdirAll(d.certs, 0o700); err != nil {
 		return d, err
 	}
-	if err := writeCerts(d.certs, "alice", "ops-admin", "bob"); err != nil {
+	if err := writeCerts(d.certs, append([]string{"alice", "ops-admin", "bob"}, extra...)...); err != nil {
 		return d, fmt.Errorf("certificates: %w", err)
 	}
 	d.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))

@@ -21,6 +21,9 @@
 #   listed in data admins. Reads that show state (inspect, ps, top, stats)
 #   stay open: the authz protocol cannot filter a response.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: high
 #   fix: act on your own objects, or ask an admin (a user listed in admins in data.json) to act or to give it to you with `dockward own`
 package authz.rules.owner.owner_only
