@@ -7,7 +7,8 @@ usage() {
 	cat <<'USAGE'
 Usage: install/uninstall.sh [--purge]
 
-  --purge   also delete /etc/dockward (policies, config) and /var/log/dockward (audit logs)
+  --purge   also delete /etc/dockward (policies, config), /var/log/dockward (audit logs)
+            and /var/lib/dockward (the ownership store)
 USAGE
 }
 
@@ -45,12 +46,12 @@ if [ -f /run/dockward.pid ]; then
 	kill "$(cat /run/dockward.pid)" 2>/dev/null || true
 	rm -f /run/dockward.pid
 fi
-rm -f "$PREFIX/bin/dockward" /run/docker/plugins/dockward.sock
+rm -f "$PREFIX/bin/dockward" /run/docker/plugins/dockward.sock /run/dockward/control.sock
 rm -rf "$PREFIX/share/doc/dockward"
 if [ "$PURGE" -eq 1 ]; then
-	say "purging $ETC and /var/log/dockward"
-	rm -rf "$ETC" /var/log/dockward
+	say "purging $ETC, /var/log/dockward and /var/lib/dockward"
+	rm -rf "$ETC" /var/log/dockward /var/lib/dockward
 else
-	say "kept $ETC (policies, config) and /var/log/dockward (audit log); --purge deletes them"
+	say "kept $ETC (policies, config), /var/log/dockward (audit log) and /var/lib/dockward (ownership store); --purge deletes them"
 fi
 say "dockward removed"

@@ -50,6 +50,9 @@ type Plugin struct {
 	log     *logrus.Logger
 	opts    Options
 	reads   *expirable.LRU[string, decision.Decision] // nil: no cache
+	// pending are the facts AuthZReq learned for the AuthZRes of the same
+	// request (ownership.go).
+	pending *expirable.LRU[string, pendingFact]
 }
 
 // New returns a plugin that evaluates the engine's current policy.
@@ -60,7 +63,8 @@ func New(ctx context.Context, engine *policy.Engine, builder input.Builder, audi
 	if opts.ReadCacheTTL == 0 {
 		opts.ReadCacheTTL = time.Second
 	}
-	p := &Plugin{base: ctx, engine: engine, builder: builder, audit: auditLog, log: log, opts: opts}
+	p := &Plugin{base: ctx, engine: engine, builder: builder, audit: auditLog, log: log, opts: opts,
+		pending: expirable.NewLRU[string, pendingFact](4096, nil, pendingTTL)}
 	if opts.ReadCacheTTL > 0 {
 		p.reads = expirable.NewLRU[string, decision.Decision](4096, nil, opts.ReadCacheTTL)
 	}
@@ -72,6 +76,11 @@ var _ authorization.Plugin = (*Plugin)(nil)
 // AuthZReq decides whether dockerd may run a request.
 func (p *Plugin) AuthZReq(req authorization.Request) authorization.Response {
 	r := p.Decide(req)
+	if r.Decision.Allow {
+		ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
+		p.note(ctx, req, routeInfo{endpoint: r.Event.Endpoint, id: r.routeID}, r.input)
+		cancel()
+	}
 	return response(r.Decision, r.ID, r.Internal)
 }
 
@@ -81,6 +90,9 @@ type Result struct {
 	Decision decision.Decision
 	Internal bool // the plugin failed, as opposed to the request being refused
 	Event    audit.Event
+
+	input   *input.Input // what it was decided on (nil when it never became one)
+	routeID string
 }
 
 // Decide runs the whole decision path for one request (normalize, evaluate,
@@ -125,7 +137,10 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		}
 		p.record(ev)
 		p.opts.Metrics.Decision(ev.Endpoint, d, ev.Latency)
-		res = Result{ID: id, Decision: d, Internal: internal, Event: ev}
+		res = Result{ID: id, Decision: d, Internal: internal, Event: ev, input: in}
+		if in != nil {
+			res.routeID = in.Route.ID
+		}
 		if p.opts.OnDecision != nil {
 			p.opts.OnDecision(res, in)
 		}
@@ -168,6 +183,9 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 	// much as docker run) and their input is a pure function of the key, so
 	// their decision is kept briefly. A new policy revision is a new key.
 	key, cacheable := readKey(c.Revision, req)
+	// A read whose decision depends on who owns the object (logs,
+	// archive) is decided afresh: `dockward own` takes effect at once.
+	cacheable = cacheable && !(req.User != "" && input.NeedsOwner(in.Route.Endpoint))
 	if cacheable && p.reads != nil {
 		if cached, ok := p.reads.Get(key); ok {
 			d = cached
@@ -208,12 +226,6 @@ func readKey(revision string, req authorization.Request) (string, bool) {
 		return "", false
 	}
 	return strings.Join([]string{revision, req.RequestMethod, req.RequestURI, req.User, req.UserAuthNMethod}, "\x00"), true
-}
-
-// AuthZRes allows every response: dockward decides on requests and never
-// rewrites what the daemon answers.
-func (p *Plugin) AuthZRes(authorization.Request) authorization.Response {
-	return authorization.Response{Allow: true}
 }
 
 func (p *Plugin) record(ev audit.Event) {

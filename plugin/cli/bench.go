@@ -222,5 +222,6 @@ func startBenchProc(self, dir, name string, args ...string) (*exec.Cmd, string, 
 // none), warnings only.
 func dockwardUnderTest(dir, policyDir string) []string {
 	return []string{"serve", "--policy-dir", policyDir, "--audit-log", filepath.Join(dir, "audit.log"),
-		"--docker-host", "unix://" + filepath.Join(dir, "no-daemon.sock"), "--log-level", "warn"}
+		"--docker-host", "unix://" + filepath.Join(dir, "no-daemon.sock"), "--log-level", "warn",
+		"--owner-db", filepath.Join(dir, "owners.db"), "--control-socket", filepath.Join(dir, "control.sock")}
 }

@@ -108,7 +108,8 @@ func TestServeCanary(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		_, err := run(t, ctx, "serve", "--socket", sock, "--policy-dir", pol, "--audit-log", audit,
-			"--metrics-addr", fmt.Sprintf(":%d", port), "--docker-host", "unix://"+dsock, "--canary-interval", "300ms")
+			"--metrics-addr", fmt.Sprintf(":%d", port), "--docker-host", "unix://"+dsock, "--canary-interval", "300ms",
+			"--owner-db", filepath.Join(filepath.Dir(audit), "owners.db"), "--control-socket", filepath.Join(filepath.Dir(audit), "control.sock"))
 		done <- err
 	}()
 	metric := func() string {

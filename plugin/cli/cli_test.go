@@ -62,7 +62,8 @@ func TestServeFlagsOverrideFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		_, err := run(t, ctx, "serve", "--config", cfg, "--policy-dir", abs)
+		_, err := run(t, ctx, "serve", "--config", cfg, "--policy-dir", abs,
+			"--owner-db", filepath.Join(dir, "owners.db"), "--control-socket", filepath.Join(dir, "control.sock"))
 		done <- err
 	}()
 	deadline := time.Now().Add(10 * time.Second)
@@ -94,7 +95,7 @@ func TestServeFlagsOverrideFile(t *testing.T) {
 
 func TestHelpHasExamples(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"policy", "test", "--help"}, {"policy", "check", "--help"}, {"daemon-config", "--help"}, {"version", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"policy", "test", "--help"}, {"policy", "check", "--help"}, {"daemon-config", "--help"}, {"own", "--help"}, {"version", "--help"}} {
 		out, err := run(t, t.Context(), args...)
 		if err != nil || !strings.Contains(out, "Examples:") {
 			t.Errorf("%v: err %v, no Examples in:\n%s", args, err, out)

@@ -83,7 +83,8 @@ decision_logs:
 	go func() {
 		_, err := run(t, ctx, "serve", "--socket", sock, "--policy-dir", pol, "--audit-log", filepath.Join(dir, "a.log"),
 			"--opa-config", opaCfg, "--bundle-fallback", "deny", "--bundle-allow-unsigned",
-			"--metrics-addr", fmt.Sprintf(":%d", port), "--docker-host", "unix://"+filepath.Join(dir, "none.sock"))
+			"--metrics-addr", fmt.Sprintf(":%d", port), "--docker-host", "unix://"+filepath.Join(dir, "none.sock"),
+			"--owner-db", filepath.Join(dir, "owners.db"), "--control-socket", filepath.Join(dir, "control.sock"))
 		done <- err
 	}()
 	defer func() { cancel(); <-done }()

@@ -41,7 +41,8 @@ func TestMetricsAndHealth(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		_, err := run(t, ctx, "serve", "--socket", sock, "--policy-dir", pol, "--audit-log", filepath.Join(dir, "a.log"),
-			"--metrics-addr", fmt.Sprintf(":%d", port), "--docker-host", "unix://"+filepath.Join(dir, "none.sock"))
+			"--metrics-addr", fmt.Sprintf(":%d", port), "--docker-host", "unix://"+filepath.Join(dir, "none.sock"),
+			"--owner-db", filepath.Join(dir, "owners.db"), "--control-socket", filepath.Join(dir, "control.sock"))
 		done <- err
 	}()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)

@@ -19,11 +19,13 @@ import (
 	"github.com/dockward/dockward/plugin/authz"
 	"github.com/dockward/dockward/plugin/canary"
 	"github.com/dockward/dockward/plugin/config"
+	"github.com/dockward/dockward/plugin/control"
 	"github.com/dockward/dockward/plugin/daemon"
 	"github.com/dockward/dockward/plugin/decision"
 	"github.com/dockward/dockward/plugin/fleet"
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/metrics"
+	"github.com/dockward/dockward/plugin/owner"
 	"github.com/dockward/dockward/plugin/policy"
 	"github.com/dockward/dockward/plugin/userdb"
 )
@@ -49,7 +51,8 @@ Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
 read_cache_ttl, opa_config, bundle_fallback, bundle_allow_unsigned,
-canary_interval), then flags; a docker host named by neither is $DOCKER_HOST, else
+canary_interval, owner_db, owner_max_records, control_socket), then
+flags; a docker host named by neither is $DOCKER_HOST, else
 unix:///var/run/docker.sock. One decision, daemon lookups included, has
 eval_timeout (default 5s). The policy directory is compiled at start (a
 policy that does not compile stops the start) and reloaded on every change
@@ -76,13 +79,22 @@ directory decides (--bundle-fallback local) or every request is denied
 (bundle wins). With decision_logs, every decision is
 also sent to the collector in OPA's decision-log format, with the input
 as the policy saw it (secrets redacted, no headers), through a bounded buffer: a
-collector that is down never slows a decision; the audit log keeps everything.`,
+collector that is down never slows a decision; the audit log keeps everything.
+
+Ownership: who created each container, service, volume and network is kept
+in --owner-db (a bbolt file, 0600; at most --owner-max-records, the oldest
+evicted when full: that object then belongs to nobody, admins only), and
+owner_only lets a user who is not an admin act only on their own objects.
+A store that cannot be opened (corrupt) is logged and every request that
+needs an owner is denied naming it; everything else is served. The root-only
+--control-socket (0600) is what 'dockward own' talks to.`,
 		Example: `  dockward serve
   dockward serve --config /etc/dockward/config.yaml
   dockward serve --socket /run/docker/plugins/dockward.sock \
       --policy-dir ./policies --audit-log /tmp/audit.log --log-level debug
   dockward serve --opa-config /etc/dockward/opa.yaml               # fleet: bundles + decision logs
-  dockward serve --opa-config /etc/dockward/opa.yaml --bundle-fallback deny`,
+  dockward serve --opa-config /etc/dockward/opa.yaml --bundle-fallback deny
+  dockward serve --owner-db /var/lib/dockward/owners.db --control-socket /run/dockward/control.sock`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			return p.resolve(cmd)
@@ -108,6 +120,9 @@ collector that is down never slows a decision; the audit log keeps everything.`,
 	f.StringVar(&p.cfg.OPAConfig, "opa-config", p.cfg.OPAConfig, "standard OPA config file: policy bundles from a bundle server, remote decision logs (fleet mode)")
 	f.StringVar(&p.cfg.BundleFallback, "bundle-fallback", p.cfg.BundleFallback, "what decides until the first bundle is in force: local (the policy directory) or deny (every request)")
 	f.BoolVar(&p.cfg.BundleAllowUnsigned, "bundle-allow-unsigned", p.cfg.BundleAllowUnsigned, "poll bundles that are not signed (no signing block in the OPA config); refused at start without it")
+	f.StringVar(&p.cfg.OwnerDB, "owner-db", p.cfg.OwnerDB, "ownership store (bbolt file): who created each container, service, volume and network")
+	f.IntVar(&p.cfg.OwnerMaxRecords, "owner-max-records", p.cfg.OwnerMaxRecords, "bound of the ownership store; when full the oldest record is evicted (that object becomes admins' only)")
+	f.StringVar(&p.cfg.ControlSocket, "control-socket", p.cfg.ControlSocket, "root-only unix socket (0600) that 'dockward own' talks to")
 	f.DurationVar(&p.cfg.CanaryInterval, "canary-interval", p.cfg.CanaryInterval, "send the enforcement canary (a privileged create the policy denies, nothing is created) through the docker host this often; 0 disables")
 	f.StringVar(&p.cfg.HostRoot, "host-root", p.cfg.HostRoot, "where the host's / is mounted (managed plugin: /host); bind sources are resolved under it. Empty: the local filesystem")
 	return cmd
@@ -157,6 +172,9 @@ func (p *serveParams) resolveEnv(cmd *cobra.Command, getenv func(string) string)
 	set("opa-config", func() { cfg.OPAConfig = flagCfg.OPAConfig })
 	set("bundle-fallback", func() { cfg.BundleFallback = flagCfg.BundleFallback })
 	set("bundle-allow-unsigned", func() { cfg.BundleAllowUnsigned = flagCfg.BundleAllowUnsigned })
+	set("owner-db", func() { cfg.OwnerDB = flagCfg.OwnerDB })
+	set("owner-max-records", func() { cfg.OwnerMaxRecords = flagCfg.OwnerMaxRecords })
+	set("control-socket", func() { cfg.ControlSocket = flagCfg.ControlSocket })
 	if cfg.DockerHost == "" {
 		cfg.DockerHost = getenv("DOCKER_HOST")
 	}
@@ -306,9 +324,26 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	defer docker.Close()
 	go logEngine(ctx, log, docker)
+	owners := openOwners(log, cfg)
+	if st, ok := owners.(*owner.Store); ok {
+		defer st.Close()
+	}
 	// Groups come from the host's user database, under host_root for
 	// the managed plugin (which sees the host's / at /host).
-	builder := input.Builder{Lookup: docker, Groups: userdb.NewHost(cfg.HostRoot)}
+	builder := input.Builder{Lookup: docker, Groups: userdb.NewHost(cfg.HostRoot), Owners: owners}
+	// Without its control socket the plugin still enforces everything;
+	// only dockward own cannot reach it.
+	if cl, err := control.Listen(cfg.ControlSocket); err != nil {
+		log.WithError(err).Error("no control socket: dockward own cannot reach this process")
+	} else {
+		defer os.Remove(cfg.ControlSocket)
+		go func() {
+			srv := &control.Server{Owners: owners, Lookup: docker, Log: log}
+			if err := srv.Serve(ctx, cl); err != nil {
+				log.WithError(err).Error("control socket stopped; dockward own cannot reach this process")
+			}
+		}()
+	}
 	if cfg.HostRoot != "" {
 		builder.Resolver = input.RootedResolver{Root: cfg.HostRoot}
 	}
@@ -324,6 +359,25 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "audit_log": cfg.AuditLog, "version": Version}).Info("dockward ready")
 	return authz.Serve(ctx, l, plugin)
+}
+
+// openOwners opens the ownership store. One that cannot be opened is not a
+// refusal to start (that would refuse every Docker call on the host, and
+// leave nothing for dockward own to talk to): it is logged, and every
+// request that needs an owner is denied naming the file (owner.Broken).
+func openOwners(log *logrus.Logger, cfg config.Config) owner.Owners {
+	st, err := owner.Open(cfg.OwnerDB, cfg.OwnerMaxRecords)
+	if err != nil {
+		log.WithError(err).Error("OWNERSHIP STORE UNUSABLE: every request that needs an object's owner is denied until it is fixed")
+		return owner.Broken{Err: err}
+	}
+	st.OnEvict = func(r owner.Record) {
+		log.WithFields(logrus.Fields{"kind": r.Kind, "id": r.ID, "owner": r.Owner, "created": r.Created, "max": cfg.OwnerMaxRecords}).
+			Warn("OWNERSHIP STORE FULL: the oldest record was evicted; that object now belongs to nobody (admins only, or dockward own)")
+	}
+	n, _ := st.Len()
+	log.WithFields(logrus.Fields{"path": cfg.OwnerDB, "records": n, "max": cfg.OwnerMaxRecords}).Info("ownership store open")
+	return st
 }
 
 // pluginName is the name dockerd knows a plugin by: its socket's name

@@ -50,6 +50,14 @@ type Config struct {
 	// BundleAllowUnsigned lets the OPA config poll bundles that are not
 	// signed (no signing block): an explicit opt-out, refused otherwise.
 	BundleAllowUnsigned bool `yaml:"bundle_allow_unsigned"`
+	// OwnerDB is the ownership store (who created each container,
+	// service, volume and network; owner_only reads it).
+	OwnerDB string `yaml:"owner_db"`
+	// OwnerMaxRecords bounds it; when full the oldest record is evicted
+	// (that object then belongs to nobody: admins only).
+	OwnerMaxRecords int `yaml:"owner_max_records"`
+	// ControlSocket is the root-only socket `dockward own` talks to.
+	ControlSocket string `yaml:"control_socket"`
 	// CanaryInterval is how often serve sends the enforcement canary (a
 	// create the policy must deny) through docker_host; 0 disables it.
 	CanaryInterval time.Duration `yaml:"canary_interval"`
@@ -113,6 +121,9 @@ func Default() Config {
 		LookupTimeout:   2 * time.Second,
 		ReadCacheTTL:    time.Second,
 		BundleFallback:  "local",
+		OwnerDB:         "/var/lib/dockward/owners.db",
+		OwnerMaxRecords: 100_000,
+		ControlSocket:   "/run/dockward/control.sock",
 		CanaryInterval:  5 * time.Minute,
 	}
 }
@@ -137,7 +148,8 @@ func (c *Config) LoadFile(path string, required bool) error {
 
 // Validate reports the first invalid value, saying what is expected.
 func (c Config) Validate() error {
-	for name, p := range map[string]string{"socket": c.Socket, "policy_dir": c.PolicyDir, "audit_log": c.AuditLog} {
+	for name, p := range map[string]string{"socket": c.Socket, "policy_dir": c.PolicyDir, "audit_log": c.AuditLog,
+		"owner_db": c.OwnerDB, "control_socket": c.ControlSocket} {
 		if p == "" || !filepath.IsAbs(p) {
 			return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
 		}
@@ -182,6 +194,9 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.DockerHost, "unix://") && !strings.HasPrefix(c.DockerHost, "tcp://") {
 		return fmt.Errorf("invalid docker_host %q: expected unix:///path or tcp://host:port", c.DockerHost)
+	}
+	if c.OwnerMaxRecords <= 0 {
+		return fmt.Errorf("invalid owner_max_records %d: must be > 0", c.OwnerMaxRecords)
 	}
 	if c.AuditMaxSizeMB <= 0 {
 		return fmt.Errorf("invalid audit_max_size_mb %d: must be > 0", c.AuditMaxSizeMB)

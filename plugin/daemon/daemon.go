@@ -142,6 +142,40 @@ func (c *Client) Service(ctx context.Context, ref string) (input.ServiceInfo, er
 	return info, nil
 }
 
+// Exec returns the full id of the container an exec instance runs in.
+func (c *Client) Exec(ctx context.Context, id string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.ExecInspect(ctx, id, client.ExecInspectOptions{})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return "", input.ErrNotFound
+		}
+		return "", fmt.Errorf("inspect exec %s: %w", id, err)
+	}
+	if res.ContainerID == "" {
+		return "", fmt.Errorf("inspect exec %s: the daemon named no container", id)
+	}
+	return res.ContainerID, nil
+}
+
+// Task returns the id of the service a swarm task belongs to.
+func (c *Client) Task(ctx context.Context, id string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.c.TaskInspect(ctx, id, client.TaskInspectOptions{})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return "", input.ErrNotFound
+		}
+		return "", fmt.Errorf("inspect task %s: %w", id, err)
+	}
+	if res.Task.ServiceID == "" {
+		return "", fmt.Errorf("inspect task %s: the manager named no service", id)
+	}
+	return res.Task.ServiceID, nil
+}
+
 // Volume returns a named volume's driver and options; ErrNotFound when it
 // does not exist yet (the daemon will create it empty).
 func (c *Client) Volume(ctx context.Context, name string) (string, map[string]string, error) {

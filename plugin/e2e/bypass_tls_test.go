@@ -96,6 +96,14 @@ func writeCerts(dir string, clients ...string) error {
 // Its clients are alice, ops-admin and bob, plus extra (local users' names,
 // as dockward's identity broker would present them).
 func startTLSDaemon(t *testing.T, hs *harness, extra ...string) (*tlsDaemon, error) {
+	return startTLSDaemonWith(t, hs, pluginName, nil, extra...)
+}
+
+// startTLSDaemonWith is startTLSDaemon with authz as the daemon's
+// authorization plugin; before, if set, runs once the daemon's directory
+// and socket path are known and before dockerd starts (a test starts its
+// own plugin there, one that looks objects up on this daemon).
+func startTLSDaemonWith(t *testing.T, hs *harness, authz string, before func(*tlsDaemon) error, extra ...string) (*tlsDaemon, error) {
 	dir, err := os.MkdirTemp("/tmp", "dw-t-")
 	if err != nil {
 		return nil, err
@@ -109,7 +117,12 @@ func startTLSDaemon(t *testing.T, hs *harness, extra ...string) (*tlsDaemon, err
 		return d, fmt.Errorf("certificates: %w", err)
 	}
 	d.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	if _, err := d.startDockerd("dockerd-tls", pluginName, "",
+	if before != nil {
+		if err := before(d); err != nil {
+			return d, err
+		}
+	}
+	if _, err := d.startDockerd("dockerd-tls", authz, "",
 		"-H", "tcp://"+d.addr,
 		"--tlsverify", "--tlscacert", filepath.Join(d.certs, "ca.pem"),
 		"--tlscert", filepath.Join(d.certs, "server-cert.pem"), "--tlskey", filepath.Join(d.certs, "server-key.pem"),

@@ -213,7 +213,8 @@ func TestServeCanary(t *testing.T) {
 		t.Helper()
 		p, err := d.start("dockward-"+name, d.pluginLog, nil, d.dockward, "serve",
 			"--socket", sock, "--policy-dir", d.policyDir, "--audit-log", d.auditLog,
-			"--docker-host", host, "--canary-interval", "1s", "--metrics-addr", fmt.Sprintf("127.0.0.1:%d", port))
+			"--docker-host", host, "--canary-interval", "1s", "--metrics-addr", fmt.Sprintf("127.0.0.1:%d", port),
+			"--owner-db", filepath.Join(d.dir, "owners-"+name+".db"), "--control-socket", filepath.Join(d.dir, "control-"+name+".sock"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -85,7 +85,8 @@ func TestServeRefusesWithoutAPolicy(t *testing.T) {
 			var out bytes.Buffer
 			cmd := exec.Command(hs.dockward, "serve",
 				"--socket", sock, "--policy-dir", policies,
-				"--audit-log", filepath.Join(dir, "audit.log"))
+				"--audit-log", filepath.Join(dir, "audit.log"),
+				"--owner-db", filepath.Join(dir, "owners.db"), "--control-socket", filepath.Join(dir, "control.sock"))
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

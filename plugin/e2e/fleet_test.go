@@ -371,7 +371,8 @@ func (f *fleetEnv) serve(t *testing.T, name, socket, opaConfig, fallback string)
 		"--docker-host", "unix://" + f.dockerSock,
 		"--metrics-addr", fmt.Sprintf(":%d", port),
 		"--opa-config", opaConfig,
-		"--bundle-fallback", fallback}
+		"--bundle-fallback", fallback,
+		"--owner-db", filepath.Join(f.dir, "owners-"+name+".db"), "--control-socket", filepath.Join(f.dir, "control-"+name+".sock")}
 	// Bundles must be signed unless the operator opts out: the configs
 	// without a signing block say so explicitly; the signed one does not.
 	if b, err := os.ReadFile(opaConfig); err != nil {

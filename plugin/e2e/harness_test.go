@@ -62,20 +62,22 @@ var hardened = []string{
 
 // harness is the plugin and daemon under test.
 type harness struct {
-	engine     string
-	dir        string // short temporary root: unix socket paths are limited to 108 bytes
-	dockerd    string
-	runc       string // "" for the engine's default runtime
-	binDir     string // prepended to PATH for dockerd ("" for none)
-	cli        string
-	dockward   string
-	dockerSock string
-	policyDir  string
-	auditLog   string
-	pluginLog  string
-	daemonLog  string
-	versions   string // engine and client versions, for the log
-	ctdMode    string // how containerd runs, for the log
+	engine      string
+	dir         string // short temporary root: unix socket paths are limited to 108 bytes
+	dockerd     string
+	runc        string // "" for the engine's default runtime
+	binDir      string // prepended to PATH for dockerd ("" for none)
+	cli         string
+	dockward    string
+	dockerSock  string
+	policyDir   string
+	auditLog    string
+	pluginLog   string
+	daemonLog   string
+	ownerDB     string // the plugin's ownership store
+	controlSock string // its control socket (dockward own)
+	versions    string // engine and client versions, for the log
+	ctdMode     string // how containerd runs, for the log
 
 	procs []*proc // started by us, stopped in reverse order
 }
@@ -148,6 +150,8 @@ func setup() (*harness, string, error) {
 	hs.auditLog = filepath.Join(dir, "audit", "audit.log")
 	hs.pluginLog = filepath.Join(dir, "plugin.log")
 	hs.daemonLog = filepath.Join(dir, "dockerd.log")
+	hs.ownerDB = filepath.Join(dir, "owners.db")
+	hs.controlSock = filepath.Join(dir, "control.sock")
 
 	// From here on every return hands hs back, so that TestMain tears
 	// down whatever was started.
@@ -336,6 +340,8 @@ func (hs *harness) startPlugin() error {
 		// The isolated daemon, for the lookups a decision makes (image
 		// users, joined containers, named volumes).
 		"--docker-host", "unix://"+hs.dockerSock,
+		// Never the host's /var/lib/dockward or /run/dockward.
+		"--owner-db", hs.ownerDB, "--control-socket", hs.controlSock,
 		"--log-level", "debug")
 	if err != nil {
 		return err

@@ -226,7 +226,8 @@ func (d *rateDaemon) serve(t *testing.T, which string) {
 	args := []string{"bench", "floor", "--socket", rateSocket}
 	if which == "dockward" {
 		args = []string{"serve", "--socket", rateSocket, "--policy-dir", d.policy, "--audit-log", d.auditLog,
-			"--docker-host", "unix://" + d.dockerSock}
+			"--docker-host", "unix://" + d.dockerSock,
+			"--owner-db", filepath.Join(d.dir, "owners.db"), "--control-socket", filepath.Join(d.dir, "control.sock")}
 	}
 	p, err := d.start(which, d.pluginLog, nil, d.dockward, args...)
 	if err != nil {

@@ -38,7 +38,8 @@ func TestServeSweepsLeftoverHelpers(t *testing.T) {
 		"--socket", filepath.Join(hs.dir, "sweep.sock"),
 		"--policy-dir", hs.policyDir,
 		"--audit-log", filepath.Join(t.TempDir(), "audit.log"),
-		"--docker-host", "unix://"+hs.dockerSock)
+		"--docker-host", "unix://"+hs.dockerSock,
+		"--owner-db", filepath.Join(hs.dir, "owners-sweep.db"), "--control-socket", filepath.Join(hs.dir, "control-sweep.sock"))
 	if err != nil {
 		t.Fatal(err)
 	}

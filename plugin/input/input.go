@@ -16,6 +16,7 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 
+	"github.com/dockward/dockward/plugin/owner"
 	"github.com/dockward/dockward/plugin/route"
 )
 
@@ -41,6 +42,7 @@ type Input struct {
 	Image     *Image     `json:"image,omitempty"`     // image.create, image.tag, image.load
 	Archive   *Archive   `json:"archive,omitempty"`   // container.archive_put
 	Network   *Network   `json:"network,omitempty"`   // network.create, network.connect
+	Owner     *Owner     `json:"owner,omitempty"`     // requests that act on an object, with a user (owner.go)
 	// Unknown lists the facts the plugin could not establish because a
 	// daemon lookup failed. The request is still evaluated, so that every
 	// other rule speaks, and request_lookup_failed denies it; the plugin
@@ -125,6 +127,9 @@ type Builder struct {
 	// are unknown and their requests are denied (fail closed: a level or
 	// an admin granted by group cannot be decided).
 	Groups GroupResolver
+	// Owners is the ownership store (input.owner); nil builds no owner
+	// view, which owner_only denies for users who are not admins.
+	Owners owner.Owners
 }
 
 // bodyRequired lists the routes whose handler decodes a JSON body: without
@@ -228,6 +233,9 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 		in.Body, err = decodeGeneric(req.RequestBody, contentType(req.RequestHeaders))
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := v.owner(in, req.RequestBody); err != nil {
 		return nil, err
 	}
 	// Secrets leave the document here, after the views computed their

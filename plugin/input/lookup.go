@@ -79,6 +79,12 @@ type Lookup interface {
 	// EngineAPIVersion is the highest API version the daemon speaks
 	// ("1.41" for Engine 20.10); "" when the lookup has no daemon to say.
 	EngineAPIVersion(ctx context.Context) (string, error)
+	// Exec returns the full id of the container an exec instance runs in
+	// (GET /exec/{id}/json); ErrNotFound when the daemon has no such exec.
+	Exec(ctx context.Context, id string) (containerID string, err error)
+	// Task returns the id of the service a swarm task belongs to
+	// (GET /tasks/{id}); ErrNotFound when the manager has no such task.
+	Task(ctx context.Context, id string) (serviceID string, err error)
 }
 
 // noLookup is used when the plugin has no daemon to ask: every lookup
@@ -102,6 +108,8 @@ func (noLookup) Service(context.Context, string) (ServiceInfo, error) {
 }
 func (noLookup) ImageUserID(context.Context, string, string) (int, error) { return 0, errNoDaemon }
 func (noLookup) EngineAPIVersion(context.Context) (string, error)         { return "", errNoDaemon }
+func (noLookup) Exec(context.Context, string) (string, error)             { return "", errNoDaemon }
+func (noLookup) Task(context.Context, string) (string, error)             { return "", errNoDaemon }
 
 // StaticLookup answers lookups from maps: for tests, and for evaluating
 // requests away from any daemon. A missing entry is ErrNotFound.
@@ -116,6 +124,8 @@ type StaticLookup struct {
 	Services        map[string]ServiceInfo
 	Passwd          map[string]map[string]int // image id -> user name -> uid
 	EngineAPI       string                    // the daemon's API version; "" for none known
+	Execs           map[string]string         // exec id -> the container it runs in
+	Tasks           map[string]string         // task id -> its service id
 }
 
 // Image implements Lookup.
@@ -193,3 +203,19 @@ func (s StaticLookup) ImageUserID(_ context.Context, imageID, name string) (int,
 
 // EngineAPIVersion implements Lookup.
 func (s StaticLookup) EngineAPIVersion(context.Context) (string, error) { return s.EngineAPI, nil }
+
+// Exec implements Lookup.
+func (s StaticLookup) Exec(_ context.Context, id string) (string, error) {
+	if c, ok := s.Execs[id]; ok {
+		return c, nil
+	}
+	return "", ErrNotFound
+}
+
+// Task implements Lookup.
+func (s StaticLookup) Task(_ context.Context, id string) (string, error) {
+	if sv, ok := s.Tasks[id]; ok {
+		return sv, nil
+	}
+	return "", ErrNotFound
+}

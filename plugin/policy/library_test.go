@@ -17,7 +17,7 @@ var profileRules = []string{
 	"image_pull_trusted", "image_tag_trusted", "loopback_ports", "memory_limit", "network_behind_host",
 	"no_annotations", "no_buildkit_session", "no_cgroup_parent", "no_devices", "no_host_namespaces",
 	"no_new_privileges", "no_oom_kill_disable", "no_privileged", "no_unconfined_profiles", "no_unsafe_sysctls",
-	"no_unsafe_ulimits", "non_root_user", "pids_limit", "plugin_admin_only", "read_only_rootfs",
+	"no_unsafe_ulimits", "non_root_user", "owner_only", "pids_limit", "plugin_admin_only", "read_only_rootfs",
 	"request_lookup_failed", "request_unknown_write_route", "service_no_plugin", "start_api_version",
 	"start_no_body", "swarm_admin_only", "trusted_images", "update_limits", "volume_host_path",
 }
