@@ -80,7 +80,7 @@ mkdir -p "$ROOTFS"
 say "laying out $DIR"
 # Mount points (config.json) and scratch space; the policies are the
 # defaults, shadowed by the host's /etc/dockward/policies once mounted.
-install -d -m 0755 "$ROOTFS/etc/dockward" "$ROOTFS/var/log/dockward" "$ROOTFS/host" \
+install -d -m 0755 "$ROOTFS/etc/dockward" "$ROOTFS/var/log/dockward" "$ROOTFS/var/lib/dockward" "$ROOTFS/host" \
 	"$ROOTFS/run/docker/plugins" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev"
 install -d -m 1777 "$ROOTFS/tmp"
 cp -R "$REPO/policies" "$ROOTFS/etc/dockward/policies"
@@ -98,12 +98,12 @@ cat <<EOF
 
 Plugin $NAME created (disabled). Next steps:
 
-  1. Policies and the audit log come from the host (defaults /etc/dockward/policies
-     and /var/log/dockward; both must exist):
-       sudo install -d /etc/dockward /var/log/dockward
+  1. Policies, the audit log and the ownership store come from the host (defaults
+     /etc/dockward/policies, /var/log/dockward and /var/lib/dockward; all must exist):
+       sudo install -d /etc/dockward /var/log/dockward /var/lib/dockward
        sudo cp -R $REPO/policies /etc/dockward/policies
      or point the plugin elsewhere:
-       docker$HOSTFLAG plugin set $NAME policies.source=/path audit.source=/path docker.source=/run/docker.sock
+       docker$HOSTFLAG plugin set $NAME policies.source=/path audit.source=/path state.source=/path docker.source=/run/docker.sock
 
   2. Enable it:
        docker$HOSTFLAG plugin enable $NAME

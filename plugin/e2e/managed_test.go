@@ -83,9 +83,14 @@ func TestManagedPlugin(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(m.auditLog), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	state := filepath.Join(m.dir, "state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	m.mustDocker(t, "plugin", "set", managedName,
 		"policies.source="+m.policyDir,
 		"audit.source="+filepath.Dir(m.auditLog),
+		"state.source="+state,
 		"docker.source="+m.dockerSock)
 	m.pluginID = strings.TrimSpace(m.mustDocker(t, "plugin", "inspect", "--format", "{{.Id}}", managedName))
 	if r := m.docker(t, "plugin", "enable", managedName); r.code != 0 {
@@ -94,6 +99,13 @@ func TestManagedPlugin(t *testing.T) {
 	}
 	if err := m.importImage(); err != nil {
 		t.Fatal(err)
+	}
+	// The ownership store and the control socket live on the state mount,
+	// so they survive an upgrade and dockward own reaches them from the host.
+	for _, f := range []string{"owners.db", "control.sock"} {
+		if _, err := os.Stat(filepath.Join(state, f)); err != nil {
+			t.Errorf("the managed plugin's %s is not on its state mount: %v", f, err)
+		}
 	}
 	t.Logf("plugin %s (id %.12s) enabled, test image imported in %s", managedName, m.pluginID, time.Since(start).Round(time.Millisecond))
 
