@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,61 @@ type Config struct {
 	// BundleAllowUnsigned lets the OPA config poll bundles that are not
 	// signed (no signing block): an explicit opt-out, refused otherwise.
 	BundleAllowUnsigned bool `yaml:"bundle_allow_unsigned"`
+	// Identity is the identity broker's layout (`dockward broker`,
+	// install.sh --identity): read by the broker, by `identity init`
+	// and by doctor; serve ignores it (its docker_host names the raw
+	// socket when identity is on).
+	Identity Identity `yaml:"identity"`
+}
+
+// Identity is where the broker listens, where dockerd listens, and the PKI.
+type Identity struct {
+	// Socket is what users talk to (root:SocketGroup 0660).
+	Socket      string `yaml:"socket"`
+	SocketGroup string `yaml:"socket_group"`
+	// Upstream is dockerd's TLS listener (loopback only).
+	Upstream string `yaml:"upstream"`
+	// RawSocket is dockerd's own unix socket, root only.
+	RawSocket string `yaml:"raw_socket"`
+	// PKIDir holds ca.pem, ca-key.pem, server-cert.pem, server-key.pem.
+	PKIDir string `yaml:"pki_dir"`
+	// ClientCertTTL is the life of a minted client certificate.
+	ClientCertTTL time.Duration `yaml:"client_cert_ttl"`
+}
+
+// DefaultIdentity is the identity layout of install.sh --identity.
+func DefaultIdentity() Identity {
+	return Identity{
+		Socket:        "/var/run/docker.sock",
+		SocketGroup:   "docker",
+		Upstream:      "tcp://127.0.0.1:2376",
+		RawSocket:     "/run/dockward/docker-root.sock",
+		PKIDir:        "/etc/dockward/identity",
+		ClientCertTTL: 24 * time.Hour,
+	}
+}
+
+// Validate reports the first invalid identity value.
+func (id Identity) Validate() error {
+	for name, p := range map[string]string{"identity.socket": id.Socket, "identity.raw_socket": id.RawSocket, "identity.pki_dir": id.PKIDir} {
+		if p == "" || !filepath.IsAbs(p) {
+			return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
+		}
+	}
+	if id.Socket == id.RawSocket {
+		return fmt.Errorf("invalid identity.raw_socket %q: must differ from identity.socket (users talk to the broker, only root to dockerd)", id.RawSocket)
+	}
+	if id.SocketGroup == "" {
+		return errors.New("invalid identity.socket_group \"\": name the group whose members may use docker (docker)")
+	}
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(id.Upstream, "tcp://"))
+	if ip := net.ParseIP(host); err != nil || !strings.HasPrefix(id.Upstream, "tcp://") || ip == nil || !ip.IsLoopback() || port == "" {
+		return fmt.Errorf("invalid identity.upstream %q: expected tcp://127.0.0.1:PORT (dockerd's TLS listener, loopback only)", id.Upstream)
+	}
+	if id.ClientCertTTL < 10*time.Minute || id.ClientCertTTL > 30*24*time.Hour {
+		return fmt.Errorf("invalid identity.client_cert_ttl %q: between 10m and 720h", id.ClientCertTTL)
+	}
+	return nil
 }
 
 // Default returns the built-in defaults.
@@ -66,6 +122,7 @@ func Default() Config {
 		LookupTimeout:   2 * time.Second,
 		ReadCacheTTL:    time.Second,
 		BundleFallback:  "local",
+		Identity:        DefaultIdentity(),
 	}
 }
 
@@ -126,6 +183,9 @@ func (c Config) Validate() error {
 	}
 	if c.AuditMaxBackups < 0 {
 		return fmt.Errorf("invalid audit_max_backups %d: must be >= 0", c.AuditMaxBackups)
+	}
+	if err := c.Identity.Validate(); err != nil {
+		return err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
