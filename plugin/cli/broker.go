@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -72,8 +73,11 @@ func runBroker(ctx context.Context, p *identityParams) error {
 	id := p.id
 
 	ca, err := pki.Load(id.PKIDir, time.Now())
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
 		return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w (make the PKI with `dockward identity init`)", err)}
+	}
+	if err != nil {
+		return &ExitError{Code: 2, Err: fmt.Errorf("refusing to start: %w", err)}
 	}
 	// The broker does not use dockerd's key, but a readable one is a
 	// leak the operator must hear about before users rely on this.

@@ -225,6 +225,12 @@ func TestIdentityBroker(t *testing.T) {
 				t.Errorf("no denial audited for %s; records: %+v", u.Username, seen)
 			}
 		}
+		// dockward audit --user finds alice's denial.
+		out, code := d.dockwardCmd(t, "audit", "--log", d.auditLog, "--user", alice.Username)
+		if code != 0 || !strings.Contains(out, alice.Username) || strings.Contains(out, bob.Username) {
+			t.Errorf("dockward audit --user %s: exit %d:\n%s", alice.Username, code, out)
+		}
+		t.Logf("dockward audit --user %s:\n%s", alice.Username, out)
 		// The broker logged the connection with the kernel's uid and the
 		// name, and no payload.
 		lg, _ := os.ReadFile(b.log)
