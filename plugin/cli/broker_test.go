@@ -100,3 +100,50 @@ func groupName(t *testing.T) string {
 	}
 	return g.Name
 }
+
+// TestDaemonConfigIdentity: enable --identity merges the identity settings
+// with the plugin; disable --identity takes out only them; disable takes
+// out both; --keep-identity keeps them.
+func TestDaemonConfigIdentity(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("identity:\n  pki_dir: "+dir+"/pki\n"), 0o644)
+	file := filepath.Join(dir, "daemon.json")
+	read := func() map[string]any {
+		b, _ := os.ReadFile(file)
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	dc := func(args ...string) {
+		t.Helper()
+		if out, err := run(t, t.Context(), append([]string{"daemon-config", "--config", cfg, "--file", file}, args...)...); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	steps := []struct {
+		args             []string
+		plugin, identity bool
+	}{
+		{[]string{"enable", "--identity"}, true, true},
+		{[]string{"disable", "--identity"}, true, false},
+		{[]string{"enable", "--identity"}, true, true},
+		{[]string{"disable", "--keep-identity"}, false, true},
+		{[]string{"enable"}, true, true},
+		{[]string{"disable"}, false, false},
+	}
+	for _, s := range steps {
+		dc(s.args...)
+		m := read()
+		_, plugin := m["authorization-plugins"]
+		identity := m["tlscacert"] == dir+"/pki/ca.pem" && m["tlsverify"] == true && m["hosts"] != nil
+		if plugin != s.plugin || identity != s.identity {
+			t.Fatalf("after %v: plugin %v identity %v, want %v %v: %v", s.args, plugin, identity, s.plugin, s.identity, m)
+		}
+	}
+	if _, err := run(t, t.Context(), "daemon-config", "--config", cfg, "--file", file, "disable", "--identity", "--keep-identity"); err == nil {
+		t.Error("--identity with --keep-identity accepted")
+	}
+}

@@ -24,8 +24,9 @@ With --identity, enable also merges the identity broker's settings (README,
 listener), tlsverify, tlscacert, tlscert, tlskey from the PKI directory, and
 group root. A key you already set to something else is refused, not
 overwritten. disable takes dockward's identity settings out as well (those
-whose tlscacert is the PKI directory's ca.pem) unless --keep-identity: the
-way back to a plain dockerd when the broker is down. Identity changes need a
+whose tlscacert is the PKI directory's ca.pem) unless --keep-identity;
+disable --identity takes out only them and keeps the plugin: the way back
+to dockerd on its own socket when the broker cannot run. Identity changes need a
 dockerd restart (systemctl restart docker), not a reload, and the broker
 stopped (systemctl disable --now dockward-broker), so that dockerd serves
 /var/run/docker.sock itself again.
@@ -35,7 +36,8 @@ if dockerd runs with --authorization-plugin (or -H), do not use this command.`,
 		Example: `  dockward daemon-config enable
   dockward daemon-config enable --identity
   dockward daemon-config disable --file /etc/docker/daemon.json
-  dockward daemon-config disable --keep-identity   # only the plugin`,
+  dockward daemon-config disable --keep-identity   # only the plugin
+  dockward daemon-config disable --identity        # only the identity settings`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"enable", "disable"},
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -60,18 +62,26 @@ if dockerd runs with --authorization-plugin (or -H), do not use this command.`,
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s %s: identity (hosts unix://%s and %s, tlsverify with %s)%s\n", file, state(changed), idp.id.RawSocket, idp.id.Upstream, idp.id.PKIDir, restartNote(changed))
 			}
-			changed, err := op(file, name)
-			if err != nil {
-				return err
+			if identity && keepIdentity {
+				return &ExitError{Code: 2, Err: fmt.Errorf("--identity and --keep-identity contradict each other: pick one")}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s %s\n", file, state(changed), args[0], name)
+			// disable --identity takes out only the identity settings.
+			if !(identity && args[0] == "disable") {
+				changed, err := op(file, name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s %s\n", file, state(changed), args[0], name)
+			}
 			if args[0] == "disable" && !keepIdentity {
 				changed, err := daemonconfig.DisableIdentity(file, idp.id.PKIDir)
 				if err != nil {
 					return err
 				}
 				if changed {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s updated: identity settings removed%s; then stop the broker (systemctl disable --now dockward-broker)\n", file, restartNote(true))
+					fmt.Fprintf(cmd.OutOrStdout(), "%s updated: identity settings removed; stop the broker (systemctl disable --now dockward-broker), then restart dockerd (systemctl restart docker)\n", file)
+				} else if identity {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s unchanged: no identity settings of dockward's (tlscacert %s/ca.pem)\n", file, idp.id.PKIDir)
 				}
 			}
 			return nil
@@ -79,7 +89,7 @@ if dockerd runs with --authorization-plugin (or -H), do not use this command.`,
 	}
 	cmd.Flags().StringVar(&file, "file", "/etc/docker/daemon.json", "daemon.json to edit")
 	cmd.Flags().StringVar(&name, "name", "dockward", "plugin name to add or remove")
-	cmd.Flags().BoolVar(&identity, "identity", false, "enable: also merge the identity broker's settings (hosts, TLS)")
+	cmd.Flags().BoolVar(&identity, "identity", false, "enable: also merge the identity broker's settings (hosts, TLS); disable: take out only those, keep the plugin")
 	cmd.Flags().BoolVar(&keepIdentity, "keep-identity", false, "disable: keep the identity settings, remove only the plugin")
 	idp.bind(cmd.Flags(), "config", "pki-dir", "upstream", "raw-socket")
 	return cmd
