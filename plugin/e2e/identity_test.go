@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -302,6 +303,51 @@ func TestIdentityBroker(t *testing.T) {
 		o := as(t, alice, "logs", "-f", id)
 		if !o.succeeded() || !strings.Contains(o.msg, "one\ntwo") {
 			t.Fatalf("logs -f: %v", o)
+		}
+	})
+	t.Run("docker events streams live through the broker", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		label := "dockward-e2e=identity-events"
+		cmd := d.asUser(ctx, t, alice, b.sock, "events", "--filter", "label="+label, "--filter", "type=container", "--format", "{{.Action}}")
+		pr, pw := io.Pipe()
+		cmd.Stdout = pw
+		// Its own process group, so that the CLI runuser started dies with
+		// it (killing runuser alone leaves the CLI streaming, holding the
+		// pipe Wait waits on).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.WaitDelay = 5 * time.Second
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the group we made, by its id
+			cmd.Wait()
+			pw.Close()
+		}()
+		seen := make(chan string, 16)
+		go func() {
+			sc := bufio.NewScanner(pr)
+			for sc.Scan() {
+				seen <- sc.Text()
+			}
+			close(seen)
+		}()
+		time.Sleep(300 * time.Millisecond) // the subscription is made before the container
+		run(t, alice, append([]string{"--label", label}, hardened...), "true")
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case a, ok := <-seen:
+				if !ok {
+					t.Fatal("events ended before the container started")
+				}
+				if a == "start" {
+					return
+				}
+			case <-deadline:
+				t.Fatal("no start event within 20s through the broker")
+			}
 		}
 	})
 	t.Run("docker build reaches dockerd and returns its answer", func(t *testing.T) {
