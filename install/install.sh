@@ -138,7 +138,9 @@ if [ ! -f "$ETC/config.yaml" ]; then
 fi
 if [ "$IDENTITY" -eq 1 ]; then
 	say "identity: pointing $ETC/config.yaml at the raw socket and the PKI in $ETC/identity"
-	grep -q '^identity:' "$ETC/config.yaml" || sed -n '/^# The identity broker/,$p' "$REPO/install/config.yaml" >>"$ETC/config.yaml"
+	# An identity: section turns identity on (the broker, doctor read it).
+	grep -q '^identity:' "$ETC/config.yaml" || printf '%s\n' "identity:" "  socket: $IDENTITY_SOCKET" "  socket_group: docker" \
+		"  upstream: $IDENTITY_UPSTREAM" "  raw_socket: $RAW_SOCKET" "  pki_dir: $ETC/identity" "  client_cert_ttl: 24h" >>"$ETC/config.yaml"
 	# The plugin's own lookups go to dockerd's root-only socket: through the
 	# broker's socket the plugin would be one more caller.
 	sed -i -E "s|^#? ?docker_host: .*|docker_host: unix://$RAW_SOCKET|; \

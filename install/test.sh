@@ -42,8 +42,9 @@ when every stage passed.
 Environment: DOCKWARD_TOOLS (default /opt/dwtools) holds the built engine;
 the e2e tests also read DOCKWARD_E2E_* (see plugin/e2e/doc.go).
 The e2e tests start their own dockerd on a private socket and need the fixed
-plugin sockets /run/docker/plugins/dockward.sock and dockward-fleet.sock to be
-free (the fleet test also serves a bundle server and a collector on loopback).
+plugin sockets /run/docker/plugins/dockward.sock, dockward-fleet.sock and
+dockward-canary.sock (the serve canary test) to be free (the fleet test also
+serves a bundle server and a collector on loopback).
 USAGE
 }
 

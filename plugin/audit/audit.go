@@ -31,6 +31,8 @@ const (
 	KeyDecision       = "decision"
 	KeyUser           = "user"
 	KeyAuthnMethod    = "authn_method"
+	KeyGroups         = "groups" // the user's host groups; absent when none
+	KeyLevel          = "level"  // the level that judged; absent without a policy verdict
 	KeyMethod         = "method"
 	KeyPath           = "path"
 	KeyEndpoint       = "endpoint"
@@ -47,10 +49,14 @@ const (
 
 // Event is one decision as the operator sees it.
 type Event struct {
-	DecisionID     string
-	Decision       decision.Decision
-	User           string
-	AuthnMethod    string
+	DecisionID  string
+	Decision    decision.Decision
+	User        string
+	AuthnMethod string
+	// Groups are the user's groups as the input had them (host groups of a
+	// TLS user), and Level the level that judged the request.
+	Groups         []string `json:"groups,omitempty"`
+	Level          string   `json:"level,omitempty"`
 	Method         string
 	Path           string
 	Endpoint       string
@@ -113,7 +119,9 @@ func New(w io.Writer, c io.Closer, version string) *Logger {
 	l.SetLevel(logrus.InfoLevel)
 	l.SetFormatter(&logrus.JSONFormatter{
 		TimestampFormat: time.RFC3339Nano,
-		FieldMap:        logrus.FieldMap{logrus.FieldKeyMsg: "event"},
+		// logrus's own level (always info here) is log_level: "level"
+		// is the level that judged the request (KeyLevel).
+		FieldMap: logrus.FieldMap{logrus.FieldKeyMsg: "event", logrus.FieldKeyLevel: "log_level"},
 	})
 	return &Logger{log: l, out: w, closer: c, version: version}
 }
@@ -146,6 +154,12 @@ func (l *Logger) Record(ev Event) error {
 	}
 	if d.Reason != "" {
 		fields[KeyReason] = d.Reason
+	}
+	if len(ev.Groups) > 0 {
+		fields[KeyGroups] = ev.Groups
+	}
+	if ev.Level != "" {
+		fields[KeyLevel] = ev.Level
 	}
 	// logrus reports write errors on stderr only; write the entry ourselves
 	// so a full disk is an error the caller can count and log.

@@ -25,6 +25,8 @@ type Record struct {
 	Decision       string    `json:"decision"`
 	User           string    `json:"user"`
 	AuthnMethod    string    `json:"authn_method"`
+	Groups         []string  `json:"groups,omitempty"`
+	Level          string    `json:"level,omitempty"`
 	Method         string    `json:"method"`
 	Path           string    `json:"path"`
 	Endpoint       string    `json:"endpoint"`
@@ -54,6 +56,8 @@ func (r *Record) Rules() []string {
 type Filter struct {
 	Since, Until time.Time
 	User         string
+	Group        string // the user was in this group (as the record names their groups)
+	Level        string // judged at this level
 	Rule         string
 	Image        string // exact, or a prefix when it ends in "*"
 	Decision     string
@@ -72,6 +76,21 @@ func (f Filter) Match(r *Record) bool {
 	}
 	if f.Decision != "" && r.Decision != f.Decision {
 		return false
+	}
+	if f.Level != "" && r.Level != f.Level {
+		return false
+	}
+	if f.Group != "" {
+		found := false
+		for _, g := range r.Groups {
+			if g == f.Group {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
 	}
 	if f.Image != "" {
 		if p, ok := strings.CutSuffix(f.Image, "*"); ok {
@@ -105,6 +124,9 @@ func (f Filter) quickReject(line []byte) bool {
 		return true
 	}
 	if f.User != "" && plain(f.User) && !bytes.Contains(line, []byte(`"`+f.User+`"`)) {
+		return true
+	}
+	if f.Group != "" && plain(f.Group) && !bytes.Contains(line, []byte(`"`+f.Group+`"`)) {
 		return true
 	}
 	if f.Decision != "" && !bytes.Contains(line, []byte(`"`+f.Decision+`"`)) {
@@ -273,6 +295,12 @@ func parseRecord(p *fastjson.Parser, line []byte) (*Record, error) {
 			r.User = str(v)
 		case KeyAuthnMethod:
 			r.AuthnMethod = str(v)
+		case KeyGroups:
+			for _, g := range v.GetArray() {
+				r.Groups = append(r.Groups, str(g))
+			}
+		case KeyLevel:
+			r.Level = str(v)
 		case KeyMethod:
 			r.Method = str(v)
 		case KeyPath:

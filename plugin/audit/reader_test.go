@@ -63,9 +63,13 @@ func collect(t *testing.T, files []string, f Filter) ([]*Record, []BadLine) {
 func TestScanFilters(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "audit.log")
+	withGroups := func(ev Event, level string, groups ...string) Event {
+		ev.Groups, ev.Level = groups, level
+		return ev
+	}
 	writeLog(t, path,
-		deny("alice", "busybox", "read_only_rootfs", "drop_all_caps"),
-		deny("bob", "registry.example.com/app:1", "no_privileged"),
+		withGroups(deny("alice", "busybox", "read_only_rootfs", "drop_all_caps"), "restricted", "docker", "alice"),
+		withGroups(deny("bob", "registry.example.com/app:1", "no_privileged"), "baseline", "ci"),
 		dryrun("alice", "registry.example.com/app:2", "pids_limit"),
 	)
 	past := time.Now().Add(-time.Hour)
@@ -84,6 +88,12 @@ func TestScanFilters(t *testing.T) {
 		{"since", Filter{Since: past}, []string{"alice", "bob", "alice"}},
 		{"until the past", Filter{Until: past}, nil},
 		{"combined", Filter{User: "alice", Rule: "drop_all_caps", Decision: "deny"}, []string{"alice"}},
+		{"group", Filter{Group: "ci"}, []string{"bob"}},
+		{"group of several", Filter{Group: "docker"}, []string{"alice"}},
+		{"group no one is in", Filter{Group: "wheel"}, nil},
+		{"group is not a user name", Filter{Group: "bob"}, nil},
+		{"level", Filter{Level: "baseline"}, []string{"bob"}},
+		{"user and group", Filter{User: "alice", Group: "ci"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -111,6 +111,13 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 			d = decision.Deny(fmt.Sprintf("internal error in dockward (panic: %v)", r))
 			internal = true
 		}
+		if in != nil {
+			// Whose level judged: the deny message and the audit
+			// record name the user and their groups with the level.
+			d.User, d.Groups = in.User.Name, in.User.Groups
+			ev.Groups = in.User.Groups
+		}
+		ev.Level = d.Level
 		ev.Decision = d
 		ev.Latency = time.Since(start)
 		if c := p.engine.Current(); c != nil {

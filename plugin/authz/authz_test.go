@@ -271,13 +271,17 @@ func violationIDs(msg string) []string {
 // secret reaches it.
 func TestAuditRecord(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, library, input.Builder{}, Options{})
+	h := newHarness(t, library, input.Builder{Groups: input.StaticGroups{"alice": {"docker", "alice"}}}, Options{})
 	req := create(`{"Image":"busybox","Env":["SECRET_TOKEN=hunter2"],"HostConfig":{"Privileged":true}}`)
 	req.RequestURI = "/v1.41/containers/create?name=web"
 	req.User, req.UserAuthNMethod = "alice", "TLS"
 	req.RequestHeaders["X-Registry-Auth"] = "c2VjcmV0"
-	if resp := h.plugin.AuthZReq(req); resp.Allow {
+	resp := h.plugin.AuthZReq(req)
+	if resp.Allow {
 		t.Fatal("allowed")
+	}
+	if want := "\njudged at level restricted (user alice, groups alice docker)\n"; !strings.Contains(resp.Msg, want) {
+		t.Errorf("message %q lacks %q", resp.Msg, want)
 	}
 	lines := h.auditLines(t)
 	if len(lines) != 1 {
@@ -298,6 +302,12 @@ func TestAuditRecord(t *testing.T) {
 		if rec[k] == nil || rec[k] == "" {
 			t.Errorf("%s missing", k)
 		}
+	}
+	if g, _ := json.Marshal(rec[audit.KeyGroups]); string(g) != `["alice","docker"]` {
+		t.Errorf("groups = %s, want [alice docker]", g)
+	}
+	if rec[audit.KeyLevel] != "restricted" {
+		t.Errorf("level = %v, want restricted", rec[audit.KeyLevel])
 	}
 	vs, _ := rec[audit.KeyViolations].([]any)
 	found := false

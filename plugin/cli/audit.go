@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/dockward/dockward/plugin/audit"
 	"github.com/dockward/dockward/plugin/config"
+	"github.com/dockward/dockward/plugin/policy"
 )
 
 type auditParams struct {
@@ -27,7 +29,9 @@ func (p *auditParams) bind(cmd *cobra.Command) {
 	f.StringVar(&p.log, "log", config.Default().AuditLog, "audit log file (rotated files beside it are read too)")
 	f.StringVar(&p.since, "since", "", "only records at or after this time: a duration ago (24h, 90m) or a timestamp (2026-11-26, 2026-11-26T10:00:00Z)")
 	f.StringVar(&p.until, "until", "", "only records at or before this time (same forms as --since)")
-	f.StringVar(&p.filter.User, "user", "", "only this user (TLS client CN; \"\" on the unix socket)")
+	f.StringVar(&p.filter.User, "user", "", "only this user (TLS client CN, or the local caller's name with the identity broker; \"\" on the unix socket)")
+	f.StringVar(&p.filter.Group, "group", "", "only users in this group (as the record names their host groups)")
+	f.StringVar(&p.filter.Level, "level", "", "only requests judged at this level (privileged, baseline or restricted)")
 	f.StringVar(&p.filter.Rule, "rule", "", "only records naming this rule id (enforced, dry-run or exempted)")
 	f.StringVar(&p.filter.Image, "image", "", "only this image; a trailing * matches a prefix (registry.example.com/*)")
 	f.StringVar(&p.filter.Decision, "decision", "", "only deny, dryrun-deny or allow")
@@ -41,6 +45,9 @@ func (p *auditParams) resolve(now time.Time) error {
 	}
 	if p.filter.Until, err = parseWhen(p.until, now); err != nil {
 		return fmt.Errorf("--until: %w", err)
+	}
+	if p.filter.Level != "" && !slices.Contains(policy.Levels, p.filter.Level) {
+		return fmt.Errorf("--level %q: expected one of %s", p.filter.Level, strings.Join(policy.Levels, ", "))
 	}
 	switch p.filter.Decision {
 	case "", "deny", "dryrun-deny", "allow":
@@ -80,6 +87,7 @@ an error (unreadable log, bad flags).`,
 		Example: `  dockward audit --since 24h
   dockward audit --rule host_mounts --decision deny
   dockward audit --user alice --image 'registry.example.com/*' --json | jq .
+  dockward audit --group ci --level baseline --decision deny
   dockward audit --follow
   dockward audit summary --since 168h`,
 		Args: cobra.NoArgs,
@@ -109,11 +117,11 @@ func runAudit(cmd *cobra.Command, p *auditParams) error {
 			return json.NewEncoder(out).Encode(r)
 		}
 		if !header {
-			fmt.Fprintln(tw, "TIME\tDECISION\tUSER\tENDPOINT\tIMAGE\tRULES\tDECISION ID")
+			fmt.Fprintln(tw, "TIME\tDECISION\tUSER\tLEVEL\tENDPOINT\tIMAGE\tRULES\tDECISION ID")
 			header = true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.DateTime), r.Decision, orDash(r.User),
-			orDash(r.Endpoint), orDash(r.Image), rulesCell(r), r.DecisionID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.DateTime), r.Decision, orDash(r.User),
+			orDash(r.Level), orDash(r.Endpoint), orDash(r.Image), rulesCell(r), r.DecisionID)
 		return nil
 	}
 	bad := func(b audit.BadLine) { fmt.Fprintf(errOut, "warning: skipped %s\n", b) }

@@ -23,6 +23,8 @@ type checkParams struct {
 	policyDir  string
 	dockerHost string
 	user       string
+	groups     []string
+	level      string
 	json       bool
 	timeout    time.Duration
 }
@@ -47,6 +49,8 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
 		Example: `  dockward check -- docker run --rm busybox true
   dockward check -- docker run --read-only --cap-drop=ALL --user 1000 busybox
   dockward check --user alice --json -- docker create -v /:/host busybox
+  dockward check --user carol --group ci -- docker run --rm busybox true
+  dockward check --level baseline -- docker run --rm busybox true
   dockward check request.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
@@ -77,14 +81,20 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
 	f := cmd.Flags()
 	f.StringVar(&p.policyDir, "policy-dir", config.Default().PolicyDir, "policy directory to decide with")
 	f.StringVar(&p.dockerHost, "docker-host", dockerHostDefault(), "daemon to read images, containers and volumes from (reads only; nothing is run)")
-	f.StringVar(&p.user, "user", "", "decide as this TLS user (exemptions apply per user)")
+	f.StringVar(&p.user, "user", "", "decide as this user (a TLS CN, or a local user's name as dockward's identity broker names them): their level, exemptions and admin rights apply")
+	f.StringSliceVar(&p.groups, "group", nil, "decide as a member of these groups (repeat or comma-separate; needs --user) instead of the user's groups in this host's /etc/group")
+	f.StringVar(&p.level, "level", "", "judge at this level (privileged, baseline, restricted) whatever data.json assigns the user")
 	f.BoolVar(&p.json, "json", false, "print the decision as JSON")
 	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "how long the docker command may take to send its request")
 	return cmd
 }
 
 func runCheck(ctx context.Context, out io.Writer, p checkParams, req authorization.Request) error {
-	l, err := newLocal(ctx, p.policyDir, p.dockerHost)
+	groups, err := localGroups(p.user, p.groups)
+	if err != nil {
+		return err
+	}
+	l, err := newLocal(ctx, p.policyDir, p.dockerHost, p.level, groups)
 	if err != nil {
 		return err
 	}
@@ -117,6 +127,7 @@ func checkJSON(res authz.Result, revision string) map[string]any {
 		"allow": d.Allow, "decision": d.Outcome(), "endpoint": res.Event.Endpoint, "image": res.Event.Image,
 		"violations": nonNilV(d.Violations), "dryrun": nonNilV(d.DryRun), "exempted": nonNilV(d.Exempted),
 		"reason": d.Reason, "policy_revision": revision,
+		"level": d.Level, "user": d.User, "groups": nonNilS(d.Groups),
 	}
 }
 
@@ -131,6 +142,9 @@ func printCheck(out io.Writer, res authz.Result, revision string) {
 	}
 	if d.Allow {
 		fmt.Fprintf(out, "ALLOWED: %s\n", what)
+		if j := d.Judged(); j != "" {
+			fmt.Fprintf(out, "  %s\n", j)
+		}
 	} else {
 		fmt.Fprintf(out, "DENIED: %s\n", what)
 		fmt.Fprintln(out, indent(d.Message("")))

@@ -2,9 +2,13 @@ package cli
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dockward/dockward/plugin/internal/testutil"
 )
 
 const minimalPolicy = "../policy/testdata/minimal"
@@ -83,4 +87,68 @@ func TestCheckFile(t *testing.T) {
 	if _, err := run(t, t.Context(), "check", "--policy-dir", minimalPolicy); exitCode(err) != 2 {
 		t.Fatalf("no arguments: exit %d", exitCode(err))
 	}
+}
+
+// TestCheckNamesTheLevel: check --user judges at the user's level, with
+// the groups given by --group; the output says which level and for whom.
+func TestCheckNamesTheLevel(t *testing.T) {
+	t.Parallel()
+	dir := testutil.CopyTree(t, "../../policies")
+	data := filepath.Join(dir, "data.json")
+	b, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(b), `"groups": {}`, `"groups": {"ci": "baseline"}`, 1)
+	if edited == string(b) {
+		t.Fatal("data.json has no levels.groups to edit")
+	}
+	if err := os.WriteFile(data, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	req := "../testdata/requests/deny/read_only_rootfs/" + firstFile(t, "../testdata/requests/deny/read_only_rootfs")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"a ci member at baseline", []string{"--user", "carol", "--group", "ci,carol"}, 0,
+			[]string{"ALLOWED: container.create", "  judged at level baseline (user carol, groups carol ci)"}},
+		{"another group at the default", []string{"--user", "alice", "--group", "docker"}, 1,
+			[]string{"DENIED: container.create", "[read_only_rootfs]", "judged at level restricted (user alice, groups docker)"}},
+		{"no user at the default", nil, 1, []string{"judged at level restricted (no user)"}},
+		{"json carries the level", []string{"--user", "carol", "--group", "ci", "--json"}, 0,
+			[]string{`"level":"baseline"`, `"groups":["ci"]`, `"user":"carol"`}},
+		{"--group needs --user", []string{"--group", "ci"}, 2, nil},
+		{"--level overrides data", []string{"--user", "alice", "--group", "docker", "--level", "baseline"}, 0,
+			[]string{"ALLOWED", "judged at level baseline (user alice, groups docker)"}},
+		{"--level for a ci member", []string{"--user", "carol", "--group", "ci", "--level", "restricted"}, 1,
+			[]string{"[read_only_rootfs]", "judged at level restricted (user carol, groups ci)"}},
+		{"--level unknown", []string{"--level", "strict"}, 2, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append(append([]string{"check", "--policy-dir", dir, "--docker-host", "unix:///nonexistent.sock"}, tt.args...), req)
+			out, err := run(t, t.Context(), args...)
+			if c := exitCode(err); c != tt.code {
+				t.Fatalf("exit %d (%v), want %d; output:\n%s", c, err, tt.code, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func firstFile(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("read %s: %v", dir, err)
+	}
+	return entries[0].Name()
 }

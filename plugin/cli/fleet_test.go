@@ -181,6 +181,10 @@ decision_logs:
 	if ev["path"] != "authz/decision" || in == nil || res["allow"] != false || fmt.Sprint(bundleInfo["authz"]) != "map[revision:v1]" {
 		t.Errorf("event %v", ev)
 	}
+	custom, _ := ev["custom"].(map[string]any)
+	if _, ok := custom["user"]; !ok || fmt.Sprint(custom["groups"]) != "[]" {
+		t.Errorf("the decision log lacks who asked (user, groups): custom %v", custom)
+	}
 	if !strings.Contains(fmt.Sprint(in), "SECRET") {
 		t.Errorf("the input lacks the Env name SECRET (names are kept, values removed): %v", in)
 	}

@@ -62,25 +62,31 @@ func (p *identityParams) resolve(cmd *cobra.Command) error {
 	if err := cfg.LoadFile(path, required); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
+	// Without an identity: section the defaults apply: the broker and
+	// identity init may run before install.sh writes it.
+	id := config.DefaultIdentity()
+	if cfg.Identity != nil {
+		id = cfg.Identity.WithDefaults()
+	}
 	f := cmd.Flags()
 	set := func(name string, apply func()) {
 		if f.Lookup(name) != nil && f.Changed(name) {
 			apply()
 		}
 	}
-	set("socket", func() { cfg.Identity.Socket = flags.Socket })
-	set("socket-group", func() { cfg.Identity.SocketGroup = flags.SocketGroup })
-	set("upstream", func() { cfg.Identity.Upstream = flags.Upstream })
-	set("raw-socket", func() { cfg.Identity.RawSocket = flags.RawSocket })
-	set("pki-dir", func() { cfg.Identity.PKIDir = flags.PKIDir })
-	set("client-cert-ttl", func() { cfg.Identity.ClientCertTTL = flags.ClientCertTTL })
+	set("socket", func() { id.Socket = flags.Socket })
+	set("socket-group", func() { id.SocketGroup = flags.SocketGroup })
+	set("upstream", func() { id.Upstream = flags.Upstream })
+	set("raw-socket", func() { id.RawSocket = flags.RawSocket })
+	set("pki-dir", func() { id.PKIDir = flags.PKIDir })
+	set("client-cert-ttl", func() { id.ClientCertTTL = flags.ClientCertTTL })
 	if f.Lookup("log-level") != nil && !f.Changed("log-level") {
 		p.logLevel = cfg.LogLevel
 	}
-	if err := cfg.Identity.Validate(); err != nil {
+	if err := id.Validate(); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	p.id = cfg.Identity
+	p.id = id
 	return nil
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/dockward/dockward/plugin/daemon"
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/policy"
+	"github.com/dockward/dockward/plugin/userdb"
 )
 
 // local is the plugin's decision path run inside a command (check, scan):
@@ -21,8 +23,30 @@ type local struct {
 	docker *daemon.Client
 }
 
-func newLocal(ctx context.Context, policyDir, dockerHost string) (*local, error) {
-	c, err := policy.Load(ctx, policyDir)
+// localGroups is the group resolver of check and scan for --user: the
+// groups given with --group when there are any (a user of another host, or
+// a what-if), else the user's groups in this host's user database, as the
+// plugin would read them.
+func localGroups(user string, groups []string) (input.GroupResolver, error) {
+	if len(groups) > 0 {
+		if user == "" {
+			return nil, &ExitError{Code: 2, Err: errors.New("--group needs --user: groups are those of a user (the unnamed caller has none)")}
+		}
+		return input.StaticGroups{user: groups}, nil
+	}
+	return userdb.NewHost(""), nil
+}
+
+// newLocal loads the policy (at level for everyone, when level is set) and
+// the plugin's decision path.
+func newLocal(ctx context.Context, policyDir, dockerHost, level string, groups input.GroupResolver) (*local, error) {
+	load := policy.Load
+	if level != "" {
+		load = func(ctx context.Context, dir string) (*policy.Compiled, error) {
+			return policy.LoadAtLevel(ctx, dir, level)
+		}
+	}
+	c, err := load(ctx, policyDir)
 	if err != nil {
 		return nil, &ExitError{Code: 2, Err: err}
 	}
@@ -32,7 +56,7 @@ func newLocal(ctx context.Context, policyDir, dockerHost string) (*local, error)
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{Lookup: docker}, nil, log,
+	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{Lookup: docker, Groups: groups}, nil, log,
 		authz.Options{EvalTimeout: 30 * time.Second, ReadCacheTTL: -1})
 	return &local{plugin: plugin, policy: c, docker: docker}, nil
 }

@@ -126,7 +126,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	for _, want := range []string{
 		`dockward_decisions_total{endpoint="container.create",result="deny"} 1`,
 		`dockward_violations_total{handling="enforced",rule="no_privileged"} 1`,
-		`dockward_policy_info{revision="9eaec1f8b208`,
+		`dockward_policy_info{revision="93a63cabddf7`,
 		`dockward_decision_duration_seconds_count 1`,
 		`dockward_audit_write_errors_total 0`,
 	} {

@@ -43,6 +43,7 @@ and writes every denial to an audit log.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServe(), newCheck(), newScan(), newAudit(), newPolicy(), newBench(), newDaemonConfig(), newVersion())
+	root.AddCommand(newDoctor())
 	root.AddCommand(newBroker(), newIdentity())
 	return root
 }

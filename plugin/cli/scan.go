@@ -7,8 +7,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/spf13/cobra"
 
+	"github.com/dockward/dockward/plugin/authz"
 	"github.com/dockward/dockward/plugin/config"
 	"github.com/dockward/dockward/plugin/decision"
 	"github.com/dockward/dockward/plugin/scan"
@@ -19,6 +21,9 @@ type scanParams struct {
 	dockerHost string
 	all        bool
 	json       bool
+	user       string
+	groups     []string
+	level      string
 }
 
 func newScan() *cobra.Command {
@@ -35,7 +40,10 @@ Exit status: 0 when no container breaks an enforced rule, 1 when one does,
 2 on an error.`,
 		Example: `  dockward scan
   dockward scan --all --json | jq '.[] | select(.decision == "deny") | .name'
-  dockward scan --policy-dir ./policies --docker-host unix:///run/user/1000/docker.sock`,
+  dockward scan --policy-dir ./policies --docker-host unix:///run/user/1000/docker.sock
+  dockward scan --user carol          # at carol's level (her groups from /etc/group)
+  dockward scan --user ci-bot --group ci
+  dockward scan --level baseline      # what baseline would refuse`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd, p)
@@ -46,18 +54,25 @@ Exit status: 0 when no container breaks an enforced rule, 1 when one does,
 	f.StringVar(&p.dockerHost, "docker-host", dockerHostDefault(), "daemon whose containers to scan")
 	f.BoolVarP(&p.all, "all", "a", false, "also scan stopped containers")
 	f.BoolVar(&p.json, "json", false, "print JSON")
+	f.StringVar(&p.user, "user", "", "judge as if this user created the containers: their level and exemptions apply (default: the unnamed caller, judged at levels.default)")
+	f.StringVar(&p.level, "level", "", "judge every container at this level (privileged, baseline, restricted) whatever data.json assigns")
+	f.StringSliceVar(&p.groups, "group", nil, "with --user: judge as a member of these groups instead of the user's groups in this host's /etc/group")
 	return cmd
 }
 
 func runScan(cmd *cobra.Command, p scanParams) error {
 	ctx := cmd.Context()
-	l, err := newLocal(ctx, p.policyDir, p.dockerHost)
+	groups, err := localGroups(p.user, p.groups)
+	if err != nil {
+		return err
+	}
+	l, err := newLocal(ctx, p.policyDir, p.dockerHost, p.level, groups)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
 	c := l.policy
-	findings, err := scan.Run(ctx, l.docker, l.plugin, p.all)
+	findings, err := scan.Run(ctx, l.docker, asUser{l.plugin, p.user}, p.all)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -99,6 +114,10 @@ func printScan(out io.Writer, findings []scan.Finding, revision string) {
 	tw.Flush()
 	fmt.Fprintf(out, "\n%d containers: %d break enforced rules, %d only dry-run rules (policy revision %s)\n",
 		len(findings), deny, dry, short(revision))
+	if j := findings[0].Result.Decision.Judged(); j != "" {
+		// Every container is judged for the same user, hence at one level.
+		fmt.Fprintln(out, j)
+	}
 	for _, f := range findings {
 		d := f.Result.Decision
 		if d.Allow && len(d.DryRun) == 0 {
@@ -115,6 +134,20 @@ func printScan(out io.Writer, findings []scan.Finding, revision string) {
 			fmt.Fprintf(out, "  dry-run [%s] %s — fix: %s\n", v.ID, v.Msg, v.Fix)
 		}
 	}
+}
+
+// asUser decides each rebuilt create as user (a TLS user, as the identity
+// broker presents a local one), so scan judges at that user's level.
+type asUser struct {
+	d    scan.Decider
+	user string
+}
+
+func (a asUser) Decide(req authorization.Request) authz.Result {
+	if a.user != "" {
+		req.User, req.UserAuthNMethod = a.user, "TLS"
+	}
+	return a.d.Decide(req)
 }
 
 func ruleList(d decision.Decision) string {
@@ -152,11 +185,12 @@ func printScanJSON(out io.Writer, findings []scan.Finding) error {
 		DryRun     []decision.Violation `json:"dryrun"`
 		Exempted   []decision.Violation `json:"exempted"`
 		Reason     string               `json:"reason,omitempty"`
+		Level      string               `json:"level"`
 	}
 	rows := []row{}
 	for _, f := range findings {
 		d := f.Result.Decision
-		rows = append(rows, row{f.ID, f.Name, f.Image, f.State, d.Outcome(), nonNilV(d.Violations), nonNilV(d.DryRun), nonNilV(d.Exempted), d.Reason})
+		rows = append(rows, row{f.ID, f.Name, f.Image, f.State, d.Outcome(), nonNilV(d.Violations), nonNilV(d.DryRun), nonNilV(d.Exempted), d.Reason, d.Level})
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/dockward/dockward/plugin/audit"
 	"github.com/dockward/dockward/plugin/authz"
+	"github.com/dockward/dockward/plugin/canary"
 	"github.com/dockward/dockward/plugin/config"
 	"github.com/dockward/dockward/plugin/daemon"
 	"github.com/dockward/dockward/plugin/decision"
@@ -23,6 +25,7 @@ import (
 	"github.com/dockward/dockward/plugin/input"
 	"github.com/dockward/dockward/plugin/metrics"
 	"github.com/dockward/dockward/plugin/policy"
+	"github.com/dockward/dockward/plugin/userdb"
 )
 
 type serveParams struct {
@@ -45,12 +48,20 @@ runs with --authorization-plugin=dockward.
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
-read_cache_ttl, opa_config, bundle_fallback, bundle_allow_unsigned), then
-flags; a docker host named by neither is $DOCKER_HOST, else
+read_cache_ttl, opa_config, bundle_fallback, bundle_allow_unsigned,
+canary_interval), then flags; a docker host named by neither is $DOCKER_HOST, else
 unix:///var/run/docker.sock. One decision, daemon lookups included, has
 eval_timeout (default 5s). The policy directory is compiled at start (a
 policy that does not compile stops the start) and reloaded on every change
 and on SIGHUP; a change that does not compile keeps the last good policy.
+
+Every canary_interval (default 5m; 0 disables) serve sends the enforcement
+canary through the docker host: a privileged create of an image that does
+not exist, named dockward-canary-*, which dockerd must refuse through this
+plugin (it creates nothing either way). The result is the metric
+dockward_canary_ok (1/0) and dockward_canary_last_run_timestamp_seconds; a
+daemon that does not enforce is logged at error ("ENFORCEMENT OFF"). Each
+canary is one denied create in the audit log.
 
 Fleets: --opa-config names a standard OPA configuration file (YAML or JSON;
 keys services, labels, keys, bundles, decision_logs, persistence_directory;
@@ -97,6 +108,7 @@ collector that is down never slows a decision; the audit log keeps everything.`,
 	f.StringVar(&p.cfg.OPAConfig, "opa-config", p.cfg.OPAConfig, "standard OPA config file: policy bundles from a bundle server, remote decision logs (fleet mode)")
 	f.StringVar(&p.cfg.BundleFallback, "bundle-fallback", p.cfg.BundleFallback, "what decides until the first bundle is in force: local (the policy directory) or deny (every request)")
 	f.BoolVar(&p.cfg.BundleAllowUnsigned, "bundle-allow-unsigned", p.cfg.BundleAllowUnsigned, "poll bundles that are not signed (no signing block in the OPA config); refused at start without it")
+	f.DurationVar(&p.cfg.CanaryInterval, "canary-interval", p.cfg.CanaryInterval, "send the enforcement canary (a privileged create the policy denies, nothing is created) through the docker host this often; 0 disables")
 	f.StringVar(&p.cfg.HostRoot, "host-root", p.cfg.HostRoot, "where the host's / is mounted (managed plugin: /host); bind sources are resolved under it. Empty: the local filesystem")
 	return cmd
 }
@@ -140,6 +152,7 @@ func (p *serveParams) resolveEnv(cmd *cobra.Command, getenv func(string) string)
 	set("lookup-timeout", func() { cfg.LookupTimeout = flagCfg.LookupTimeout })
 	set("metrics-addr", func() { cfg.MetricsAddr = flagCfg.MetricsAddr })
 	set("host-root", func() { cfg.HostRoot = flagCfg.HostRoot })
+	set("canary-interval", func() { cfg.CanaryInterval = flagCfg.CanaryInterval })
 	set("read-cache-ttl", func() { cfg.ReadCacheTTL = flagCfg.ReadCacheTTL })
 	set("opa-config", func() { cfg.OPAConfig = flagCfg.OPAConfig })
 	set("bundle-fallback", func() { cfg.BundleFallback = flagCfg.BundleFallback })
@@ -293,7 +306,9 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	defer docker.Close()
 	go logEngine(ctx, log, docker)
-	builder := input.Builder{Lookup: docker}
+	// Groups come from the host's user database, under host_root for
+	// the managed plugin (which sees the host's / at /host).
+	builder := input.Builder{Lookup: docker, Groups: userdb.NewHost(cfg.HostRoot)}
 	if cfg.HostRoot != "" {
 		builder.Resolver = input.RootedResolver{Root: cfg.HostRoot}
 	}
@@ -304,8 +319,37 @@ func serve(ctx context.Context, cfg config.Config) error {
 		opts.OnDecision = func(r authz.Result, in *input.Input) { fl.LogDecision(decisionLog(r, in, engine)) }
 	}
 	plugin := authz.New(ctx, engine, builder, auditLog, log, opts)
+	if err := startCanary(ctx, cfg, log, m); err != nil {
+		return err
+	}
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "audit_log": cfg.AuditLog, "version": Version}).Info("dockward ready")
 	return authz.Serve(ctx, l, plugin)
+}
+
+// pluginName is the name dockerd knows a plugin by: its socket's name
+// (/run/docker/plugins/dockward.sock is "dockward"). A managed plugin is
+// known by its reference; canary.Result.ByPlugin accepts both.
+func pluginName(socket string) string {
+	return strings.TrimSuffix(filepath.Base(socket), ".sock")
+}
+
+// startCanary runs the enforcement canary every canary_interval through
+// docker_host, into the metrics and the log. Each canary is one denied
+// create in the audit log (container_name dockward-canary-*).
+func startCanary(ctx context.Context, cfg config.Config, log *logrus.Logger, m *metrics.Metrics) error {
+	if cfg.CanaryInterval <= 0 {
+		log.Info("enforcement canary off (canary_interval: 0)")
+		return nil
+	}
+	c, err := canary.NewClient(cfg.DockerHost, 30*time.Second)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	l := canary.Loop{Client: c, Interval: cfg.CanaryInterval, Plugin: pluginName(cfg.Socket), Log: log,
+		Report: func(ok bool, at time.Time, _ canary.Result) { m.Canary(ok, at) }}
+	log.WithFields(logrus.Fields{"interval": cfg.CanaryInterval.String(), "docker_host": cfg.DockerHost}).Info("enforcement canary on")
+	go l.Run(ctx)
+	return nil
 }
 
 // listen opens the plugin socket, replacing a stale one but never one that a
@@ -390,6 +434,11 @@ func decisionLog(r authz.Result, in *input.Input, engine *policy.Engine) fleet.D
 			"outcome":        r.Decision.Outcome(),
 			"latency_ms":     float64(ev.Latency.Microseconds()) / 1000,
 			"plugin_version": Version,
+			// Who asked and the level that judged, as the audit record
+			// has them (the input, when there is one, has them too).
+			"user":   ev.User,
+			"groups": nonNilS(ev.Groups),
+			"level":  ev.Level,
 		},
 	}
 	if in != nil {
@@ -421,5 +470,15 @@ func decisionResult(r authz.Result) map[string]any {
 	if d.Reason != "" {
 		res["reason"] = d.Reason
 	}
+	if d.Level != "" {
+		res["level"] = d.Level
+	}
 	return res
+}
+
+func nonNilS(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

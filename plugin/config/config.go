@@ -51,21 +51,26 @@ type Config struct {
 	// BundleAllowUnsigned lets the OPA config poll bundles that are not
 	// signed (no signing block): an explicit opt-out, refused otherwise.
 	BundleAllowUnsigned bool `yaml:"bundle_allow_unsigned"`
-	// Identity is the identity broker's layout (`dockward broker`,
-	// install.sh --identity): read by the broker, by `identity init`
-	// and by doctor; serve ignores it (its docker_host names the raw
-	// socket when identity is on).
-	Identity Identity `yaml:"identity"`
+	// CanaryInterval is how often serve sends the enforcement canary (a
+	// create the policy must deny) through docker_host; 0 disables it.
+	CanaryInterval time.Duration `yaml:"canary_interval"`
+	// Identity, when the file has an identity: section, is the identity
+	// broker's layout (the broker serves Socket and forwards to Upstream;
+	// dockerd's own unix socket is RawSocket). nil: identity is off. Read
+	// by `dockward broker`, `identity init`, daemon-config and doctor;
+	// serve only validates it (its docker_host names the raw socket when
+	// identity is on).
+	Identity *Identity `yaml:"identity"`
 }
 
-// Identity is where the broker listens, where dockerd listens, and the PKI.
+// Identity is the identity broker's layout (config.yaml, identity:).
 type Identity struct {
 	// Socket is what users talk to (root:SocketGroup 0660).
 	Socket      string `yaml:"socket"`
 	SocketGroup string `yaml:"socket_group"`
-	// Upstream is dockerd's TLS listener (loopback only).
+	// Upstream is dockerd's TLS listener, on loopback only.
 	Upstream string `yaml:"upstream"`
-	// RawSocket is dockerd's own unix socket, root only.
+	// RawSocket is dockerd's root-only unix socket.
 	RawSocket string `yaml:"raw_socket"`
 	// PKIDir holds ca.pem, ca-key.pem, server-cert.pem, server-key.pem.
 	PKIDir string `yaml:"pki_dir"`
@@ -85,7 +90,32 @@ func DefaultIdentity() Identity {
 	}
 }
 
-// Validate reports the first invalid identity value.
+// WithDefaults fills the keys the file left out.
+func (i Identity) WithDefaults() Identity {
+	d := DefaultIdentity()
+	if i.Socket == "" {
+		i.Socket = d.Socket
+	}
+	if i.SocketGroup == "" {
+		i.SocketGroup = d.SocketGroup
+	}
+	if i.Upstream == "" {
+		i.Upstream = d.Upstream
+	}
+	if i.RawSocket == "" {
+		i.RawSocket = d.RawSocket
+	}
+	if i.PKIDir == "" {
+		i.PKIDir = d.PKIDir
+	}
+	if i.ClientCertTTL == 0 {
+		i.ClientCertTTL = d.ClientCertTTL
+	}
+	return i
+}
+
+// Validate reports the first invalid identity value (of a layout with its
+// defaults filled in).
 func (id Identity) Validate() error {
 	for name, p := range map[string]string{"identity.socket": id.Socket, "identity.raw_socket": id.RawSocket, "identity.pki_dir": id.PKIDir} {
 		if p == "" || !filepath.IsAbs(p) {
@@ -122,7 +152,7 @@ func Default() Config {
 		LookupTimeout:   2 * time.Second,
 		ReadCacheTTL:    time.Second,
 		BundleFallback:  "local",
-		Identity:        DefaultIdentity(),
+		CanaryInterval:  5 * time.Minute,
 	}
 }
 
@@ -172,6 +202,14 @@ func (c Config) Validate() error {
 	if c.ReadCacheTTL < 0 {
 		return fmt.Errorf("invalid read_cache_ttl %q: must be >= 0 (0 disables)", c.ReadCacheTTL)
 	}
+	if c.Identity != nil {
+		if err := c.Identity.WithDefaults().Validate(); err != nil {
+			return err
+		}
+	}
+	if c.CanaryInterval < 0 {
+		return fmt.Errorf("invalid canary_interval %q: must be >= 0 (0 disables)", c.CanaryInterval)
+	}
 	if c.LookupTimeout <= 0 {
 		return fmt.Errorf("invalid lookup_timeout %q: must be > 0", c.LookupTimeout)
 	}
@@ -183,9 +221,6 @@ func (c Config) Validate() error {
 	}
 	if c.AuditMaxBackups < 0 {
 		return fmt.Errorf("invalid audit_max_backups %d: must be >= 0", c.AuditMaxBackups)
-	}
-	if err := c.Identity.Validate(); err != nil {
-		return err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -33,17 +33,24 @@ func TestLoadFileAndValidate(t *testing.T) {
 		{name: "deny without bundles", yaml: "bundle_fallback: deny\n", wantErr: "only meaningful with opa_config"},
 		{name: "relative opa config", yaml: "opa_config: opa.yaml\n", wantErr: `invalid opa_config "opa.yaml"`},
 		{name: "unsigned bundles without bundles", yaml: "bundle_allow_unsigned: true\n", wantErr: "invalid bundle_allow_unsigned"},
-		{name: "identity defaults", yaml: "log_level: info\n", check: func(c Config) bool { return c.Identity == DefaultIdentity() }},
+		{name: "canary default", yaml: "log_level: warn\n", check: func(c Config) bool { return c.CanaryInterval == 5*time.Minute && c.Identity == nil }},
+		{name: "canary off", yaml: "canary_interval: 0s\n", check: func(c Config) bool { return c.CanaryInterval == 0 }},
+		{name: "negative canary", yaml: "canary_interval: -1s\n", wantErr: "invalid canary_interval"},
+		{name: "identity on with defaults", yaml: "identity: {}\n", check: func(c Config) bool {
+			return c.Identity != nil && c.Identity.WithDefaults() == DefaultIdentity()
+		}},
 		{name: "identity keys", yaml: "identity:\n  socket: /run/u.sock\n  upstream: tcp://127.0.0.1:12376\n  raw_socket: /run/r.sock\n  pki_dir: /srv/pki\n  socket_group: devs\n  client_cert_ttl: 1h\n",
 			check: func(c Config) bool {
-				return c.Identity == Identity{Socket: "/run/u.sock", Upstream: "tcp://127.0.0.1:12376", RawSocket: "/run/r.sock", PKIDir: "/srv/pki", SocketGroup: "devs", ClientCertTTL: time.Hour}
+				return *c.Identity == Identity{Socket: "/run/u.sock", Upstream: "tcp://127.0.0.1:12376", RawSocket: "/run/r.sock", PKIDir: "/srv/pki", SocketGroup: "devs", ClientCertTTL: time.Hour}
 			}},
 		{name: "identity partial keeps defaults", yaml: "identity:\n  upstream: tcp://127.0.0.1:12376\n",
 			check: func(c Config) bool {
-				return c.Identity.Socket == "/var/run/docker.sock" && c.Identity.PKIDir == "/etc/dockward/identity"
+				id := c.Identity.WithDefaults()
+				return id.Socket == "/var/run/docker.sock" && id.PKIDir == "/etc/dockward/identity" && id.Upstream == "tcp://127.0.0.1:12376"
 			}},
+		{name: "identity relative raw socket", yaml: "identity:\n  raw_socket: r.sock\n", wantErr: `invalid identity.raw_socket "r.sock"`},
+		{name: "identity upstream not tcp", yaml: "identity:\n  upstream: unix:///x\n", wantErr: "invalid identity.upstream"},
 		{name: "identity upstream off loopback", yaml: "identity:\n  upstream: tcp://0.0.0.0:2376\n", wantErr: "loopback only"},
-		{name: "identity upstream unix", yaml: "identity:\n  upstream: unix:///run/x.sock\n", wantErr: "invalid identity.upstream"},
 		{name: "identity raw socket is the user socket", yaml: "identity:\n  raw_socket: /var/run/docker.sock\n", wantErr: "must differ"},
 		{name: "identity relative pki", yaml: "identity:\n  pki_dir: pki\n", wantErr: "invalid identity.pki_dir"},
 		{name: "identity ttl too long", yaml: "identity:\n  client_cert_ttl: 8760h\n", wantErr: "client_cert_ttl"},

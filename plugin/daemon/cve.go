@@ -68,3 +68,11 @@ func parse(s string) ([3]int, bool) {
 	}
 	return v, true
 }
+
+// VersionKnown reports whether an engine version can be read, so that
+// KnownBypass's "" means "none known" rather than "cannot tell" (a daemon
+// built from source reports "library-import").
+func VersionKnown(engine string) bool {
+	_, ok := parse(engine)
+	return ok
+}

@@ -83,3 +83,13 @@ func TestKnownBypass(t *testing.T) {
 		}
 	}
 }
+
+// doctor tells "no known bypass" from "cannot tell" with VersionKnown.
+func TestVersionKnown(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"20.10.24+dfsg1": true, "29.3.1": true, "v27.1": true, "library-import": false, "": false, "dev": false} {
+		if got := VersionKnown(v); got != want {
+			t.Errorf("VersionKnown(%q) = %v, want %v", v, got, want)
+		}
+	}
+}

@@ -35,6 +35,13 @@ type Decision struct {
 	// Reason is set when the request was denied without a policy verdict
 	// (fail closed: undecodable body, evaluation error, ...).
 	Reason string
+	// Level is the level that judged the request (privileged, baseline,
+	// restricted: data.authz.decision.level); "" without a policy verdict.
+	Level string
+	// User and Groups are who the level was picked for, as the input named
+	// them: the deny message says whose level judged.
+	User   string
+	Groups []string
 }
 
 // Deny is a fail-closed denial with a reason.
@@ -88,9 +95,29 @@ func (d Decision) Message(decisionID string) string {
 				fmt.Fprintf(&b, " — fix: %s", v.Fix)
 			}
 		}
+		if d.Level != "" {
+			fmt.Fprintf(&b, "\n%s", d.Judged())
+		}
 	}
 	if decisionID != "" {
 		fmt.Fprintf(&b, "\n(dockward decision %s; an operator can look it up in the audit log)", decisionID)
 	}
 	return b.String()
+}
+
+// Judged says which level judged the request and for whom, e.g.
+// "judged at level restricted (user alice, groups docker)": a developer
+// denied here and allowed elsewhere learns why. "" without a level.
+func (d Decision) Judged() string {
+	if d.Level == "" {
+		return ""
+	}
+	who := "no user"
+	if d.User != "" {
+		who = "user " + d.User
+		if len(d.Groups) > 0 {
+			who += ", groups " + strings.Join(d.Groups, " ")
+		}
+	}
+	return fmt.Sprintf("judged at level %s (%s)", d.Level, who)
 }

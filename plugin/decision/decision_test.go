@@ -29,6 +29,23 @@ func TestMessage(t *testing.T) {
 			want: []string{"1 policy violation:", "[no_privileged]"},
 		},
 		{
+			name: "the level that judged, and for whom",
+			d: Decision{Level: "restricted", User: "alice", Groups: []string{"docker", "alice"},
+				Violations: []Violation{{ID: "read_only_rootfs", Msg: "root filesystem is writable"}}},
+			want: []string{"1 policy violation:", "[read_only_rootfs]",
+				"\njudged at level restricted (user alice, groups docker alice)\n", "decision abc"},
+		},
+		{
+			name: "the level of a caller without a name",
+			d:    Decision{Level: "baseline", Violations: []Violation{{ID: "no_privileged", Msg: "privileged"}}},
+			want: []string{"[no_privileged]", "\njudged at level baseline (no user)"},
+		},
+		{
+			name: "a user without groups",
+			d:    Decision{Level: "restricted", User: "remote", Violations: []Violation{{ID: "x", Msg: "m"}}},
+			want: []string{"judged at level restricted (user remote)\n"},
+		},
+		{
 			name: "fail-closed reason",
 			d:    Deny("container create without a JSON body"),
 			want: []string{"request denied: container create without a JSON body"},
@@ -38,6 +55,9 @@ func TestMessage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.d.Sort()
+			if tt.d.Reason != "" && strings.Contains(tt.d.Message(""), "judged at level") {
+				t.Errorf("a fail-closed denial names a level")
+			}
 			got := tt.d.Message("abc")
 			rest := got
 			for _, w := range tt.want {

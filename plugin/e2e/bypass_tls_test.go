@@ -94,6 +94,9 @@ func writeCerts(dir string, clients ...string) error {
 
 // tlsOptions change how startTLSDaemonWith sets the daemon up.
 type tlsOptions struct {
+	// clients: certificates beyond alice, ops-admin and bob (local users'
+	// names, as dockward's identity broker would present them).
+	clients []string
 	// identity: the PKI is dockward's own (`dockward identity init` into
 	// certs: ca.pem, ca-key.pem, server-cert.pem, server-key.pem; no client
 	// certificates on disk, the broker mints them), and the daemon's unix
@@ -108,8 +111,10 @@ type tlsOptions struct {
 }
 
 // startTLSDaemon starts the second daemon; the caller stops it with stop.
-func startTLSDaemon(t *testing.T, hs *harness) (*tlsDaemon, error) {
-	return startTLSDaemonWith(t, hs, tlsOptions{})
+// Its clients are alice, ops-admin and bob, plus extra (local users' names,
+// as dockward's identity broker would present them).
+func startTLSDaemon(t *testing.T, hs *harness, extra ...string) (*tlsDaemon, error) {
+	return startTLSDaemonWith(t, hs, tlsOptions{clients: extra})
 }
 
 func startTLSDaemonWith(t *testing.T, hs *harness, opts tlsOptions) (*tlsDaemon, error) {
@@ -136,7 +141,7 @@ func startTLSDaemonWith(t *testing.T, hs *harness, opts tlsOptions) (*tlsDaemon,
 		if err := os.MkdirAll(d.certs, 0o700); err != nil {
 			return d, err
 		}
-		if err := writeCerts(d.certs, "alice", "ops-admin", "bob"); err != nil {
+		if err := writeCerts(d.certs, append([]string{"alice", "ops-admin", "bob"}, opts.clients...)...); err != nil {
 			return d, fmt.Errorf("certificates: %w", err)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
-		"strings"
+	"strings"
 	"syscall"
 	"testing"
 )

@@ -58,6 +58,34 @@ type Unknown struct {
 type User struct {
 	Name        string `json:"name"`
 	AuthnMethod string `json:"authn_method"`
+	// Groups are the user's groups in the host's user database, primary
+	// group included, sorted: for a TLS user only (the name is one the
+	// daemon verified); [] for everyone else and for a name the host does
+	// not know. Never null, so Rego can iterate it.
+	Groups []string `json:"groups"`
+}
+
+// GroupResolver gives an authenticated user's groups (userdb.Host reads
+// the host's /etc/passwd and /etc/group). A user it does not know has no
+// groups and no error; an error means the groups are unknown, and the
+// request is denied (request_lookup_failed).
+type GroupResolver interface {
+	Groups(ctx context.Context, name string) ([]string, error)
+}
+
+// StaticGroups answers group lookups from a table: for tests, and for
+// dockward check --group. A name not in it has no groups.
+type StaticGroups map[string][]string
+
+// Groups implements GroupResolver.
+func (s StaticGroups) Groups(_ context.Context, name string) ([]string, error) {
+	return append([]string{}, s[name]...), nil
+}
+
+type noGroups struct{}
+
+func (noGroups) Groups(context.Context, string) ([]string, error) {
+	return nil, errors.New("dockward has no user database to read groups from")
 }
 
 // Request is the HTTP request as routed.
@@ -93,6 +121,10 @@ func denyf(format string, args ...any) error { return &Error{Reason: fmt.Sprintf
 type Builder struct {
 	Resolver Resolver
 	Lookup   Lookup
+	// Groups resolves a TLS user's groups; when nil, a TLS user's groups
+	// are unknown and their requests are denied (fail closed: a level or
+	// an admin granted by group cannot be decided).
+	Groups GroupResolver
 }
 
 // bodyRequired lists the routes whose handler decodes a JSON body: without
@@ -165,6 +197,7 @@ func (b Builder) BuildRouted(ctx context.Context, rt route.Route, req authorizat
 	}
 	v := &views{b: b, ctx: ctx, rt: rt}
 	defer func() { in.Unknown = append([]Unknown{}, v.unknowns...) }()
+	in.User.Groups = v.groups(in.User)
 	var err error
 	switch rt.Endpoint {
 	case "container.create":

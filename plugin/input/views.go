@@ -34,6 +34,28 @@ func (v *views) unknown(fact string, err error) {
 	v.unknowns = append(v.unknowns, Unknown{Fact: fact, Reason: err.Error()})
 }
 
+// groups resolves the caller's groups. Only a TLS user has a name the
+// daemon verified; any other caller, even one with a name, has none (the
+// authz protocol sets User only from a verified certificate today, and
+// this holds should a daemon ever pass another kind).
+func (v *views) groups(u User) []string {
+	if u.AuthnMethod != "TLS" || u.Name == "" {
+		return []string{}
+	}
+	r := v.b.Groups
+	if r == nil {
+		r = noGroups{}
+	}
+	gs, err := r.Groups(v.ctx, u.Name)
+	if err != nil {
+		v.unknown(fmt.Sprintf("the groups of user %s", u.Name), err)
+		return []string{}
+	}
+	gs = append([]string{}, gs...)
+	sort.Strings(gs)
+	return gs
+}
+
 func (v *views) lookup() Lookup {
 	if v.b.Lookup == nil {
 		return noLookup{}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,16 @@ type Metrics struct {
 	reloadTime  prometheus.Gauge
 	auditErrors prometheus.Counter
 	policyOK    atomic.Bool
+	// byLevel and byUser count denials by the level that judged and by
+	// user. They are apart from dockward_decisions_total because a user
+	// label there would multiply every endpoint series by every user: the
+	// level has three values, but users are any CN a TLS client presents
+	// (a remote user, or every uid on a shared host), so byUser keeps at
+	// most MaxUserSeries names and counts the rest as "other".
+	byLevel *prometheus.CounterVec
+	byUser  *prometheus.CounterVec
+	usersMu sync.Mutex
+	users   map[string]bool
 
 	bundleRequest    *prometheus.GaugeVec
 	bundleDownload   *prometheus.GaugeVec
@@ -38,6 +49,12 @@ type Metrics struct {
 	bundleOK         *prometheus.GaugeVec
 	bundleInfo       *prometheus.GaugeVec
 	logQueueDrops    prometheus.Counter
+
+	// The canary's gauges appear with its first run: a 0 before any run
+	// would read as "enforcement off".
+	canaryOnce sync.Once
+	canaryOK   prometheus.Gauge
+	canaryTime prometheus.Gauge
 }
 
 // New registers dockward's metrics in a fresh registry.
@@ -70,6 +87,13 @@ func New() *Metrics {
 	bundle := func(name, help string) *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"name"})
 	}
+	m.byLevel = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dockward_level_decisions_total", Help: "Decisions by the level that judged (privileged, baseline, restricted; none without a policy verdict) and result.",
+	}, []string{"level", "result"})
+	m.byUser = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dockward_user_denials_total", Help: fmt.Sprintf("Denials by user (\"\" for the unnamed caller); after %d distinct users, the others are counted as \"other\" so the series stay bounded.", MaxUserSeries),
+	}, []string{"user"})
+	m.users = map[string]bool{}
 	m.bundleRequest = bundle("dockward_bundle_last_request_timestamp_seconds", "When the bundle server was last polled for this bundle.")
 	m.bundleDownload = bundle("dockward_bundle_last_successful_download_timestamp_seconds", "When this bundle was last downloaded (a 304 Not Modified is not a download).")
 	m.bundleActivation = bundle("dockward_bundle_last_activation_timestamp_seconds", "When a revision of this bundle was last put in force (compiled by dockward).")
@@ -80,13 +104,20 @@ func New() *Metrics {
 	m.logQueueDrops = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "dockward_decision_log_queue_dropped_total", Help: "Decisions not handed to the decision-log plugin because its queue was full (the local audit log still has them).",
 	})
-	m.reg.MustRegister(m.decisions, m.violations, m.latency, m.revision, m.reloadOK, m.reloadTime, m.auditErrors,
+	m.reg.MustRegister(m.decisions, m.violations, m.byLevel, m.byUser, m.latency, m.revision, m.reloadOK, m.reloadTime, m.auditErrors,
 		m.bundleRequest, m.bundleDownload, m.bundleActivation, m.bundleOK, m.bundleInfo, m.logQueueDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// Decision records one decision.
+// MaxUserSeries bounds dockward_user_denials_total: the first this many
+// users denied get a series of their own (until the plugin restarts).
+const MaxUserSeries = 100
+
+// OtherUsers is the user label of denials past MaxUserSeries users.
+const OtherUsers = "other"
+
+// Decision records one decision. The user is d.User (the input's).
 func (m *Metrics) Decision(endpoint string, d decision.Decision, took time.Duration) {
 	if m == nil {
 		return
@@ -95,12 +126,35 @@ func (m *Metrics) Decision(endpoint string, d decision.Decision, took time.Durat
 		endpoint = "unknown"
 	}
 	m.decisions.WithLabelValues(d.Outcome(), endpoint).Inc()
+	level := d.Level
+	if level == "" {
+		level = "none"
+	}
+	m.byLevel.WithLabelValues(level, d.Outcome()).Inc()
+	if !d.Allow {
+		m.byUser.WithLabelValues(m.userLabel(d.User)).Inc()
+	}
 	m.latency.Observe(took.Seconds())
 	for handling, vs := range map[string][]decision.Violation{"enforced": d.Violations, "dryrun": d.DryRun, "exempted": d.Exempted} {
 		for _, v := range vs {
 			m.violations.WithLabelValues(v.ID, handling).Inc()
 		}
 	}
+}
+
+// userLabel is the user's own label while fewer than MaxUserSeries users
+// have one, else OtherUsers. A real user named "other" shares its series.
+func (m *Metrics) userLabel(user string) string {
+	m.usersMu.Lock()
+	defer m.usersMu.Unlock()
+	if m.users[user] {
+		return user
+	}
+	if len(m.users) >= MaxUserSeries {
+		return OtherUsers
+	}
+	m.users[user] = true
+	return user
 }
 
 // Reload records a policy (re)load attempt: from the directory (source
@@ -166,6 +220,29 @@ func (m *Metrics) DecisionLogQueueDrop() {
 		return
 	}
 	m.logQueueDrops.Inc()
+}
+
+// Canary records one enforcement canary: ok when dockerd refused it
+// through this plugin.
+func (m *Metrics) Canary(ok bool, at time.Time) {
+	if m == nil {
+		return
+	}
+	m.canaryOnce.Do(func() {
+		m.canaryOK = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dockward_canary_ok", Help: "1 if the last enforcement canary (a privileged create sent through docker_host) was refused by this plugin, 0 if dockerd did not enforce (or the plugin failed, or the daemon did not answer).",
+		})
+		m.canaryTime = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dockward_canary_last_run_timestamp_seconds", Help: "When the last enforcement canary ran.",
+		})
+		m.reg.MustRegister(m.canaryOK, m.canaryTime)
+	})
+	v := 0.0
+	if ok {
+		v = 1
+	}
+	m.canaryOK.Set(v)
+	m.canaryTime.Set(unix(at))
 }
 
 // Register adds a collector (the decision-log plugin's counters) to the

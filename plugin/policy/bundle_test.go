@@ -97,7 +97,7 @@ func TestCompileBundleFailsClosed(t *testing.T) {
 		{"rule without METADATA", with("authz/authz/rules/container/y/y.rego",
 			"package authz.rules.container.y\ndeny contains 1 if false\n"), data, "lacks METADATA"},
 		{"strict-mode error", with("authz/authz/rules/container/x/x.rego",
-			"# METADATA\n# title: x\n# custom:\n#  fix: f\n#  severity: low\npackage authz.rules.container.x\nimport data.foo\ndeny contains 1 if false\n"), data, "import data.foo unused"},
+			"# METADATA\n# title: x\n# custom:\n#  fix: f\n#  severity: low\n#  levels: [restricted]\npackage authz.rules.container.x\nimport data.foo\ndeny contains 1 if false\n"), data, "import data.foo unused"},
 		{"no decision", with("authz/authz/main.rego", "package authz\nx := 1\n"), data, "defines data.authz.decision"},
 		{"syntax error", with("authz/authz/main.rego", "package authz\ndecision := {"), data, "parse bundle authz"},
 		{"invalid data.json", files, map[string]any{"authz_config": map[string]any{"modes": map[string]any{"no_privileged": "warn"}}}, `modes.no_privileged is "warn"`},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -50,20 +51,24 @@ func validateConfig(docs map[string]any, modules map[string]*ast.Module) error {
 	var cfg struct {
 		Params      map[string]json.RawMessage `json:"params"`
 		Modes       map[string]string          `json:"modes"`
-		ExemptUsers []string                   `json:"exempt_users"`
-		Admins      []string                   `json:"admins"`
-		Exemptions  []struct {
-			Users   []string `json:"users"`
-			Images  []string `json:"images"`
-			Rules   []string `json:"rules"`
-			Reason  string   `json:"reason"`
-			Expires string   `json:"expires"`
-		} `json:"exemptions"`
+		ExemptUsers json.RawMessage            `json:"exempt_users"`
+		Admins      json.RawMessage            `json:"admins"`
+		Exemptions  []json.RawMessage          `json:"exemptions"`
+		Levels      json.RawMessage            `json:"levels"`
 	}
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return fmt.Errorf("authz_config: %w", err)
 	}
 	var problems []string
+	problems = append(problems, checkPrincipals("admins", cfg.Admins)...)
+	problems = append(problems, checkPrincipals("exempt_users", cfg.ExemptUsers)...)
+	problems = append(problems, checkLevelsData(cfg.Levels)...)
+	exemptions := make([]exemption, len(cfg.Exemptions))
+	for i, raw := range cfg.Exemptions {
+		if err := decodeStrict(raw, &exemptions[i]); err != nil {
+			problems = append(problems, fmt.Sprintf("exemptions[%d]: %v (an exemption has users, groups, images, rules, reason and expires)", i, err))
+		}
+	}
 	for _, name := range sortedKeys(cfg.Params) {
 		if p := checkParam(name, cfg.Params[name], types); p != "" {
 			problems = append(problems, p)
@@ -86,7 +91,7 @@ func validateConfig(docs map[string]any, modules map[string]*ast.Module) error {
 	}
 	// OPA's time builtins work in int64 nanoseconds: years 1678 to 2262.
 	latest := time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, e := range cfg.Exemptions {
+	for i, e := range exemptions {
 		if e.Reason == "" {
 			problems = append(problems, fmt.Sprintf("exemptions[%d] has no reason: say why, it is written to the audit log", i))
 		}
@@ -101,6 +106,118 @@ func validateConfig(docs map[string]any, modules map[string]*ast.Module) error {
 		return errors.New("data.json authz_config: " + strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// exemption is one entry of authz_config.exemptions. Users and Groups say
+// who it is for (either matching is enough; with neither, everyone); Images
+// and Rules what it waives.
+type exemption struct {
+	Users   []string `json:"users"`
+	Groups  []string `json:"groups"`
+	Images  []string `json:"images"`
+	Rules   []string `json:"rules"`
+	Reason  string   `json:"reason"`
+	Expires string   `json:"expires"`
+}
+
+// decodeStrict decodes one object, refusing keys v has no field for: a
+// misspelt "user" in an exemption would otherwise make it one for everyone.
+// Keys are matched exactly, unlike encoding/json's default, since Rego
+// reads them exactly ("Users" is not "users" there).
+func decodeStrict(raw json.RawMessage, v any) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	t := reflect.TypeOf(v).Elem()
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		known[name] = true
+	}
+	for _, k := range sortedKeys(keys) {
+		if !known[k] {
+			return fmt.Errorf("unknown key %q", k)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// checkPrincipals checks admins or exempt_users: a list of user names (the
+// original form) or {"users": [...], "groups": [...]}.
+func checkPrincipals(key string, raw json.RawMessage) []string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var names []string
+	var err error
+	if raw[0] != '{' {
+		if err = json.Unmarshal(raw, &names); err != nil {
+			return []string{fmt.Sprintf("%s is %s: expected a list of user names or {\"users\": [...], \"groups\": [...]}", key, raw)}
+		}
+		return checkNames(key, names)
+	}
+	var p struct {
+		Users  []string `json:"users"`
+		Groups []string `json:"groups"`
+	}
+	if err = decodeStrict(raw, &p); err != nil {
+		return []string{fmt.Sprintf("%s: %v: expected a list of user names or {\"users\": [...], \"groups\": [...]}", key, err)}
+	}
+	return append(checkNames(key+".users", p.Users), checkNames(key+".groups", p.Groups)...)
+}
+
+// checkNames refuses empty names: "" is the caller the daemon names no one
+// (the unix socket), which is never an admin nor exempt.
+func checkNames(key string, names []string) []string {
+	for i, n := range names {
+		if n == "" {
+			return []string{fmt.Sprintf("%s[%d] is empty: the unnamed caller (the unix socket without identity) is never %s", key, i, strings.SplitN(key, ".", 2)[0])}
+		}
+	}
+	return nil
+}
+
+// checkLevelsData checks authz_config.levels: {"default": LEVEL,
+// "groups": {NAME: LEVEL}, "users": {NAME: LEVEL}}, every LEVEL one of
+// Levels. A typo in a level name would otherwise judge at restricted, or
+// at nothing.
+func checkLevelsData(raw json.RawMessage) []string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var lv struct {
+		Default *string           `json:"default"`
+		Groups  map[string]string `json:"groups"`
+		Users   map[string]string `json:"users"`
+	}
+	if err := decodeStrict(raw, &lv); err != nil {
+		return []string{fmt.Sprintf(`levels: %v: expected {"default": "restricted", "groups": {"ci": "baseline"}, "users": {"alice": "baseline"}}`, err)}
+	}
+	known := strings.Join(Levels, ", ")
+	var problems []string
+	if lv.Default != nil && !knownLevel(*lv.Default) {
+		problems = append(problems, fmt.Sprintf("levels.default is %q: expected one of %s", *lv.Default, known))
+	}
+	for _, kind := range []string{"groups", "users"} {
+		m := lv.Groups
+		if kind == "users" {
+			m = lv.Users
+		}
+		for _, name := range sortedKeys(m) {
+			switch {
+			case name == "":
+				problems = append(problems, fmt.Sprintf("levels.%s has an empty name: the unnamed caller gets levels.default", kind))
+			case !knownLevel(m[name]):
+				problems = append(problems, fmt.Sprintf("levels.%s.%s is %q: expected one of %s", kind, name, m[name], known))
+			}
+		}
+	}
+	return problems
 }
 
 // checkParam returns what is wrong with one parameter's value, or "".

@@ -69,6 +69,28 @@ func TestValidateConfigParamsAndModes(t *testing.T) {
 		{"dryrun a request guard", `{"modes":{"request_unknown_write_route":"dryrun"}}`, "modes.request_unknown_write_route: request_* guards are always enforced"},
 		{"enforce a request guard", `{"modes":{"request_unknown_write_route":"enforce"}}`, "request_* guards are always enforced"},
 		{"a guard of another library", `{"modes":{"request_anything":"dryrun"}}`, "request_* guards are always enforced"},
+		// admins and exempt_users: a list of names, or users and groups.
+		{"admins as names", `{"admins":["ops"],"exempt_users":["ci-bot"]}`, ""},
+		{"admins by group", `{"admins":{"users":["ops"],"groups":["wheel"]},"exempt_users":{"groups":["ci"]}}`, ""},
+		{"admins as a string", `{"admins":"ops"}`, `admins is "ops": expected a list of user names or {"users": [...], "groups": [...]}`},
+		{"admins with a misspelt key", `{"admins":{"group":["wheel"]}}`, `admins: unknown key "group"`},
+		{"admins key in capitals", `{"admins":{"Users":["ops"]}}`, `admins: unknown key "Users"`},
+		{"admins groups as a string", `{"admins":{"groups":"wheel"}}`, "admins: json: cannot unmarshal string"},
+		{"exempt the unnamed caller", `{"exempt_users":[""]}`, "exempt_users[0] is empty: the unnamed caller"},
+		{"exempt an unnamed group", `{"exempt_users":{"groups":["ci",""]}}`, "exempt_users.groups[1] is empty"},
+		// exemptions: groups, and no unknown key.
+		{"exemption by group", `{"exemptions":[{"groups":["ci"],"users":["bob"],"rules":["*"],"reason":"r"}]}`, ""},
+		{"exemption with a misspelt key", `{"exemptions":[{"user":["bob"],"reason":"r"}]}`, `exemptions[0]: unknown key "user"`},
+		{"exemption groups as a string", `{"exemptions":[{"groups":"ci","reason":"r"}]}`, "exemptions[0]: json: cannot unmarshal string"},
+		// levels.
+		{"levels shipped", `{"levels":{"default":"restricted","groups":{"ci":"baseline"},"users":{"ops":"privileged"}}}`, ""},
+		{"levels without default", `{"levels":{"groups":{"ci":"baseline"}}}`, ""},
+		{"level misspelt", `{"levels":{"default":"restricted","groups":{"ci":"basline"}}}`, `levels.groups.ci is "basline": expected one of privileged, baseline, restricted`},
+		{"default level unknown", `{"levels":{"default":"strict"}}`, `levels.default is "strict"`},
+		{"user level unknown", `{"levels":{"users":{"alice":""}}}`, `levels.users.alice is ""`},
+		{"level of the unnamed caller", `{"levels":{"users":{"":"baseline"}}}`, "levels.users has an empty name"},
+		{"levels with a misspelt key", `{"levels":{"group":{"ci":"baseline"}}}`, `levels: unknown key "group"`},
+		{"levels as a list", `{"levels":["baseline"]}`, "levels: json: cannot unmarshal array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

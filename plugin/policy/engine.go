@@ -81,6 +81,42 @@ func Load(ctx context.Context, dir string) (*Compiled, error) {
 	return c, nil
 }
 
+// LoadAtLevel is Load with every caller judged at level, whatever data.json
+// assigns: `dockward check --level` and `scan --level` ask what a level
+// would refuse. The revision is the directory's.
+func LoadAtLevel(ctx context.Context, dir, level string) (*Compiled, error) {
+	if !knownLevel(level) {
+		return nil, fmt.Errorf("level %q: expected one of %s", level, strings.Join(Levels, ", "))
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("policy directory: %w", err)
+	}
+	res, err := loader.NewFileLoader().WithProcessAnnotation(true).Filtered([]string{dir}, skipNonPolicy)
+	if err != nil {
+		return nil, fmt.Errorf("load policies from %s: %w", dir, err)
+	}
+	revision, err := revisionOf(dir)
+	if err != nil {
+		return nil, err
+	}
+	data := res.Documents
+	if data == nil {
+		data = map[string]any{}
+	}
+	cfg, _ := data["authz_config"].(map[string]any)
+	if cfg == nil {
+		cfg = map[string]any{}
+		data["authz_config"] = cfg
+	}
+	cfg["levels"] = map[string]any{"default": level}
+	c, err := Compile(ctx, dir, res.ParsedModules(), data)
+	if err != nil {
+		return nil, err
+	}
+	c.Dir, c.Source, c.Revision = dir, SourceLocal, revision
+	return c, nil
+}
+
 // Compile is the one strict path every policy takes, from the directory or
 // from a bundle: data.json validation, a strict compile, the rule METADATA
 // contract and the decision entrypoint. origin names the source in errors.
@@ -174,9 +210,25 @@ func revisionOf(dir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Levels are the levels a rule may belong to and data may assign, loosest
+// first: the Pod Security Standards' names. privileged enforces only the
+// rules every level has (request guards, admin-only doors).
+var Levels = []string{"privileged", "baseline", "restricted"}
+
+func knownLevel(l string) bool {
+	for _, k := range Levels {
+		if l == k {
+			return true
+		}
+	}
+	return false
+}
+
 // checkRules enforces the rule contract: every package under authz.rules
 // carries title, custom.fix and custom.severity in its METADATA, so every
-// denial can tell the developer what to do.
+// denial can tell the developer what to do, and custom.levels, the levels
+// it is enforced at (a rule that forgot them would be enforced at every
+// level by lib/result, which is safe but surely not what its author meant).
 func checkRules(modules map[string]*ast.Module) ([]string, error) {
 	var ids []string
 	var problems []string
@@ -185,7 +237,7 @@ func checkRules(modules map[string]*ast.Module) ([]string, error) {
 		if !strings.HasPrefix(pkg, RulePrefix) {
 			continue
 		}
-		var title, fix, severity bool
+		var title, fix, severity, levels bool
 		for _, a := range m.Annotations {
 			if a.Scope != "package" {
 				continue
@@ -194,10 +246,17 @@ func checkRules(modules map[string]*ast.Module) ([]string, error) {
 			if a.Custom != nil {
 				_, fix = a.Custom["fix"]
 				_, severity = a.Custom["severity"]
+				var raw any
+				raw, levels = a.Custom["levels"]
+				if levels {
+					if p := checkLevels(raw); p != "" {
+						problems = append(problems, fmt.Sprintf("%s: package %s: METADATA custom.levels %s", file, pkg, p))
+					}
+				}
 			}
 		}
 		var missing []string
-		for name, ok := range map[string]bool{"title": title, "custom.fix": fix, "custom.severity": severity} {
+		for name, ok := range map[string]bool{"title": title, "custom.fix": fix, "custom.severity": severity, "custom.levels": levels} {
 			if !ok {
 				missing = append(missing, name)
 			}
@@ -214,6 +273,20 @@ func checkRules(modules map[string]*ast.Module) ([]string, error) {
 	}
 	sort.Strings(ids)
 	return ids, nil
+}
+
+// checkLevels says what is wrong with a rule's custom.levels, or "".
+func checkLevels(raw any) string {
+	list, ok := raw.([]any)
+	if !ok || len(list) == 0 {
+		return fmt.Sprintf("is %v: expected a list of levels, e.g. [baseline, restricted] (known: %s)", raw, strings.Join(Levels, ", "))
+	}
+	for _, e := range list {
+		if l, ok := e.(string); !ok || !knownLevel(l) {
+			return fmt.Sprintf("names %v: expected one of %s", e, strings.Join(Levels, ", "))
+		}
+	}
+	return ""
 }
 
 func definesDecision(modules map[string]*ast.Module) bool {

@@ -44,12 +44,24 @@ func TestLoadFailsClosed(t *testing.T) {
 		}, "no_privileged.rego:"},
 		{"strict-mode error (unused import)", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "authz/rules/container/x/x.rego"),
-				"# METADATA\n# title: x\n# custom:\n#  fix: f\n#  severity: low\npackage authz.rules.container.x\nimport data.foo\ndeny contains 1 if false\n")
+				"# METADATA\n# title: x\n# custom:\n#  fix: f\n#  severity: low\n#  levels: [restricted]\npackage authz.rules.container.x\nimport data.foo\ndeny contains 1 if false\n")
 		}, "import data.foo unused"},
 		{"rule without fix metadata", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "authz/rules/container/y/y.rego"),
 				"# METADATA\n# title: y\npackage authz.rules.container.y\ndeny contains 1 if false\n")
-		}, "lacks METADATA custom.fix, custom.severity"},
+		}, "lacks METADATA custom.fix, custom.levels, custom.severity"},
+		{"rule without levels", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "authz/rules/container/y/y.rego"),
+				"# METADATA\n# title: y\n# custom:\n#  fix: f\n#  severity: low\npackage authz.rules.container.y\ndeny contains 1 if false\n")
+		}, "package data.authz.rules.container.y lacks METADATA custom.levels"},
+		{"rule with an unknown level", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "authz/rules/container/y/y.rego"),
+				"# METADATA\n# title: y\n# custom:\n#  fix: f\n#  severity: low\n#  levels: [baseline, strict]\npackage authz.rules.container.y\ndeny contains 1 if false\n")
+		}, "custom.levels names strict: expected one of privileged, baseline, restricted"},
+		{"rule with levels not a list", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "authz/rules/container/y/y.rego"),
+				"# METADATA\n# title: y\n# custom:\n#  fix: f\n#  severity: low\n#  levels: restricted\npackage authz.rules.container.y\ndeny contains 1 if false\n")
+		}, "custom.levels is restricted: expected a list of levels"},
 		{"no decision", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "authz/main.rego"), "package authz\nx := 1\n")
 		}, "defines data.authz.decision"},
@@ -145,7 +157,7 @@ func TestReloadKeepsLastGood(t *testing.T) {
 	}
 
 	// A good edit in a new rule directory (watched since its creation).
-	write(t, rule, "# METADATA\n# title: t\n# custom:\n#  fix: f\n#  severity: low\npackage authz.rules.container.no_privileged\n\ndeny contains {\"id\": \"no_privileged\", \"msg\": \"always\"} if true\n")
+	write(t, rule, "# METADATA\n# title: t\n# custom:\n#  fix: f\n#  severity: low\n#  levels: [restricted]\npackage authz.rules.container.no_privileged\n\ndeny contains {\"id\": \"no_privileged\", \"msg\": \"always\"} if true\n")
 	waitFor(t, func() bool { return e.Current() != c })
 	d, err := e.Current().Eval(t.Context(), map[string]any{})
 	if err != nil || d.Allow {

@@ -178,6 +178,11 @@ func parseDecision(v any) (decision.Decision, error) {
 	if d.Exempted, err = violations(m, "exempted"); err != nil {
 		return decision.Decision{}, err
 	}
+	if lv, present := m["level"]; present {
+		if d.Level, ok = lv.(string); !ok {
+			return decision.Decision{}, fmt.Errorf("%s.level is %T, want a string", Query, lv)
+		}
+	}
 	// Never trust allow alone: an enforced violation always denies.
 	if len(d.Violations) > 0 {
 		d.Allow = false

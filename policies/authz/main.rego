@@ -3,7 +3,12 @@
 #   The entrypoint. Collects every rule's violations generically (adding a
 #   rule is adding a directory), then applies per-rule modes and exemptions
 #   from data. Rules stay pure: only this package knows about either.
+#   It also picks the caller's level (Pod Security Standards: privileged,
+#   baseline, restricted) from data levels, and enforces only the rules
+#   that declare that level in their METADATA (custom.levels).
 package authz
+
+import data.authz.lib.request
 
 default _config := {}
 
@@ -11,7 +16,47 @@ _config := data.authz_config
 
 _modes := object.get(_config, "modes", {})
 
-_all contains v if some v in data.authz.rules[_][_].deny
+# _all holds the violations of the rules in the caller's level, without
+# the levels result.violation copied from each rule's METADATA. A rule
+# outside the level is not reported anywhere: the request is judged at its
+# level, as a Kubernetes namespace is.
+_all contains object.remove(v, ["levels"]) if {
+	some v in data.authz.rules[_][_].deny
+	level in object.get(v, "levels", _level_names)
+}
+
+# The levels, loosest first (Pod Security Standards). privileged keeps only
+# the rules every level has: request guards and the admin-only doors.
+_level_names := ["privileged", "baseline", "restricted"]
+
+_rank := {"privileged": 0, "baseline": 1, "restricted": 2}
+
+_levels := object.get(_config, "levels", {})
+
+# level is the level that judges the request: the caller's own entry in
+# levels.users, else the strictest level among their groups' entries in
+# levels.groups (a grant to one group never loosens a member of a stricter
+# one), else levels.default, else restricted (every rule). The plugin
+# refuses any other level name at load.
+level := object.get(object.get(_levels, "users", {}), input.user.name, null) if {
+	input.user.name != ""
+	object.get(object.get(_levels, "users", {}), input.user.name, null) != null
+} else := _strictest(_group_levels) if {
+	count(_group_levels) > 0
+} else := object.get(_levels, "default", "restricted")
+
+_group_levels contains l if {
+	input.user.name != ""
+	some g in request.caller_groups
+	l := object.get(object.get(_levels, "groups", {}), g, null)
+	l != null
+}
+
+_strictest(ls) := l if {
+	some l in ls
+	ranks := {object.get(_rank, x, 2) | some x in ls}
+	object.get(_rank, l, 2) == max(ranks)
+}
 
 # METADATA
 # entrypoint: true
@@ -21,6 +66,7 @@ decision := {
 	"violations": violations,
 	"dryrun": dryrun,
 	"exempted": exempted,
+	"level": level,
 }
 
 violations contains v if {
@@ -57,18 +103,33 @@ _exemptable(v) if not startswith(v.id, "request_")
 _exemption_reasons contains [v, "exempt user"] if {
 	some v in _all
 	_exemptable(v)
-	input.user.name != ""
-	input.user.name in object.get(_config, "exempt_users", [])
+	request.caller_in(object.get(_config, "exempt_users", []))
 }
 
 _exemption_reasons contains [v, object.get(e, "reason", "exemption without a reason")] if {
 	some v in _all
 	_exemptable(v)
 	some e in object.get(_config, "exemptions", [])
-	_matches_any(object.get(e, "users", ["*"]), input.user.name)
+	_matches_who(e)
 	_matches_image(object.get(e, "images", ["*"]))
 	_matches_any(object.get(e, "rules", ["*"]), v.id)
 	not _expired(e)
+}
+
+# An exemption names who it is for with users, groups or both (either
+# matching is enough: the exemption is for these users and these groups'
+# members); with neither it is for everyone, as before groups existed.
+_matches_who(e) if {
+	not "users" in object.keys(e)
+	not "groups" in object.keys(e)
+}
+
+_matches_who(e) if _matches_any(object.get(e, "users", []), input.user.name)
+
+_matches_who(e) if {
+	input.user.name != ""
+	some g in request.caller_groups
+	_matches_any(object.get(e, "groups", []), g)
 }
 
 # An exemption's image patterns match the image as sent or any name the

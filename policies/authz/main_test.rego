@@ -9,13 +9,13 @@ _as_user(inp, name) := object.union(inp, {"user": {"name": name, "authn_method":
 
 test_allow_compliant_create if {
 	d := authz.decision with input as fixtures.create_compliant
-	d == {"allow": true, "violations": set(), "dryrun": set(), "exempted": set()}
+	d == {"allow": true, "violations": set(), "dryrun": set(), "exempted": set(), "level": "restricted"}
 }
 
 test_allow_read_call if {
 	# GET /containers/json has no container view: no rule fires, the decision is still defined.
 	d := authz.decision with input as fixtures.list_containers
-	d == {"allow": true, "violations": set(), "dryrun": set(), "exempted": set()}
+	d == {"allow": true, "violations": set(), "dryrun": set(), "exempted": set(), "level": "restricted"}
 }
 
 test_allow_minimal_input if {

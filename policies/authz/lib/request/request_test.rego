@@ -30,3 +30,18 @@ test_start_and_restart_judge_the_stored_container if {
 	request.is_container_create with input as {"route": {"endpoint": "container.restart"}, "container": {}}
 	not request.is_container_create with input as {"route": {"endpoint": "container.unpause"}, "container": {}}
 }
+
+test_admin_by_group if {
+	inp := {"user": {"name": "bob", "groups": ["wheel", "ops"]}}
+	request.is_admin with input as inp with data.authz_config.admins as {"groups": ["ops"]}
+	request.is_admin with input as inp with data.authz_config.admins as {"users": ["bob"]}
+	not request.is_admin with input as inp with data.authz_config.admins as {"users": ["ops"], "groups": ["ci"]}
+	not request.is_admin with input as {"user": {"name": "", "groups": ["ops"]}} with data.authz_config.admins as {"groups": ["ops"]}
+	not request.is_admin with input as {"user": {"name": "bob"}} with data.authz_config.admins as {"groups": ["ops"]}
+}
+
+test_caller_groups_default_empty if {
+	request.caller_groups == [] with input as {"user": {"name": "bob"}}
+	request.caller_groups == [] with input as {"user": {"name": "bob", "groups": null}}
+	request.caller_groups == ["a"] with input as {"user": {"name": "bob", "groups": ["a"]}}
+}

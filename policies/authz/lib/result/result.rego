@@ -6,8 +6,11 @@ package authz.lib.result
 
 import data.authz.lib.params
 
-# violation returns {id, title, msg, fix, severity}; the id is the last
-# segment of the rule's package path. For a swarm service the fix is
+# violation returns {id, title, msg, fix, severity, levels}; the id is the
+# last segment of the rule's package path. levels is the rule's
+# custom.levels, which main.rego reads (and removes) to enforce only the
+# rules of the caller's level; a rule that declares none (the plugin refuses
+# it at load) is in every level, so a missing declaration never loosens. For a swarm service the fix is
 # custom.fix_service when the rule has one (docker service create spells
 # some flags differently: --limit-memory for --memory).
 violation(chain, msg) := {
@@ -16,6 +19,7 @@ violation(chain, msg) := {
 	"msg": msg,
 	"fix": _fix(custom),
 	"severity": object.get(custom, "severity", ""),
+	"levels": object.get(custom, "levels", ["privileged", "baseline", "restricted"]),
 } if {
 	link := _package_link(chain)
 	annotations := object.get(link, "annotations", {})

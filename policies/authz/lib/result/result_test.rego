@@ -10,7 +10,10 @@ test_violation_from_package_metadata if {
 			"annotations": {"scope": "package", "title": "T", "custom": {"fix": "F", "severity": "high"}},
 		},
 	]
-	result.violation(chain, "m") == {"id": "x", "title": "T", "msg": "m", "fix": "F", "severity": "high"}
+	result.violation(chain, "m") == {
+		"id": "x", "title": "T", "msg": "m", "fix": "F", "severity": "high",
+		"levels": ["privileged", "baseline", "restricted"],
+	}
 }
 
 test_service_fix if {
@@ -38,12 +41,21 @@ test_fix_names_the_limits_in_force if {
 test_id_is_the_last_package_segment if {
 	chain := [{"path": ["data", "authz", "rules", "exec", "deep", "rule_id"], "annotations": {"scope": "package"}}]
 	v := result.violation(chain, "m") with input as {}
-	v == {"id": "rule_id", "title": "", "msg": "m", "fix": "", "severity": ""}
+	v == {"id": "rule_id", "title": "", "msg": "m", "fix": "", "severity": "", "levels": ["privileged", "baseline", "restricted"]}
 }
 
 test_defined_without_package_metadata if {
 	# rego.metadata.chain() starts with the rule's own path, package path + rule name.
 	chain := [{"path": ["data", "authz", "rules", "container", "x", "deny"]}]
 	v := result.violation(chain, "m") with input as {}
-	v == {"id": "x", "title": "", "msg": "m", "fix": "", "severity": ""}
+	v == {"id": "x", "title": "", "msg": "m", "fix": "", "severity": "", "levels": ["privileged", "baseline", "restricted"]}
+}
+
+test_violation_carries_the_rule_levels if {
+	chain := [{
+		"path": ["data", "authz", "rules", "container", "x"],
+		"annotations": {"scope": "package", "custom": {"levels": ["restricted"]}},
+	}]
+	v := result.violation(chain, "m") with input as {}
+	v.levels == ["restricted"]
 }

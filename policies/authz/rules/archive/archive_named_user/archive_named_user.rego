@@ -9,6 +9,9 @@
 #   user (the image's USER merged in; empty is root) is a numeric uid with a
 #   numeric group or none.
 # custom:
+#   levels: [restricted]
+#   psa: "Running as Non-root"
+#   cis: "-"
 #   severity: high
 #   fix: create the container with a numeric --user (e.g. --user 1000:1000), or ask an admin (a TLS user listed in admins in data.json)
 package authz.rules.archive.archive_named_user

@@ -2,6 +2,9 @@
 # title: Builds may not use the host network
 # description: docker build --network host runs every RUN step in the host's network namespace (B16).
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "Host Namespaces"
+#   cis: "5.9"
 #   severity: high
 #   fix: remove --network host from docker build
 package authz.rules.build.build_host_network

@@ -6,6 +6,9 @@
 #   privileged steps there unchecked (B16). Shipped in dryrun mode (audited,
 #   not enforced) because denying it breaks docker build with BuildKit.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: medium
 #   fix: use the classic builder (DOCKER_BUILDKIT=0 docker build ...), or ask an admin
 package authz.rules.build.no_buildkit_session

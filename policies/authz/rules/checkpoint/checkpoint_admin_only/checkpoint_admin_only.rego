@@ -8,6 +8,9 @@
 #   writes under the daemon's state. Admins are TLS users listed in data
 #   admins.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: critical
 #   fix: start the container without --checkpoint, or ask an admin (a TLS user listed in admins in data.json)
 package authz.rules.checkpoint.checkpoint_admin_only

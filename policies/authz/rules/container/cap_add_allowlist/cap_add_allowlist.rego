@@ -2,8 +2,11 @@
 # title: Only allowed capabilities may be added
 # description: |
 #   Capabilities beyond the allowed set (default NET_BIND_SERVICE, NET_RAW)
-#   widen the kernel attack surface (CIS 5.4, PSS restricted).
+#   widen the kernel attack surface.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "Capabilities"
+#   cis: "5.3"
 #   severity: high
 #   fix: remove --cap-add=<capability> (allowed ones are in params.allowed_capabilities)
 package authz.rules.container.cap_add_allowlist

@@ -1,7 +1,10 @@
 # METADATA
 # title: A CPU limit must be set
-# description: An unlimited container can starve the host's other workloads (CIS 5.12).
+# description: An unlimited container can starve the host's other workloads.
 # custom:
+#   levels: [restricted]
+#   psa: "none"
+#   cis: "5.11"
 #   severity: medium
 #   fix: add --cpus 1 (at most {max_cpus})
 #   fix_service: add --limit-cpu 1 to docker service create

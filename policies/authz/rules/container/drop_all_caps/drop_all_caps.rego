@@ -1,7 +1,10 @@
 # METADATA
 # title: All capabilities must be dropped
-# description: Start from no capabilities and add back only what is needed (CIS 5.4, PSS restricted).
+# description: Start from no capabilities and add back only what is needed.
 # custom:
+#   levels: [restricted]
+#   psa: "Capabilities"
+#   cis: "5.3"
 #   severity: high
 #   fix: add --cap-drop=ALL
 package authz.rules.container.drop_all_caps

@@ -4,8 +4,11 @@
 #   A bind mount (or a local volume bound to a host directory, or the mounts
 #   of a container joined with --volumes-from) gives the container the
 #   host's files. Paths are compared after the plugin cleaned them and
-#   resolved symlinks on the host (CIS 5.6, 5.20, 5.32).
+#   resolved symlinks on the host.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "HostPath Volumes"
+#   cis: "5.5, 5.19, 5.31"
 #   severity: critical
 #   fix: remove the -v/--mount of a host path (or ask an admin to add it to params.allowed_host_paths)
 package authz.rules.container.host_mounts

@@ -1,7 +1,10 @@
 # METADATA
 # title: Ports may be published on loopback only
-# description: A port published on all interfaces is reachable from the network, past the host firewall (CIS 5.14).
+# description: A port published on all interfaces is reachable from the network, past the host firewall.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "Host Ports"
+#   cis: "5.13"
 #   severity: high
 #   fix: publish on loopback only, e.g. -p 127.0.0.1:8080:80 (and no -P)
 #   fix_service: >-

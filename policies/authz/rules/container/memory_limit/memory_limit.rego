@@ -1,7 +1,10 @@
 # METADATA
 # title: A memory limit must be set
-# description: An unlimited container can exhaust the host's memory (CIS 5.11).
+# description: An unlimited container can exhaust the host's memory.
 # custom:
+#   levels: [restricted]
+#   psa: "none"
+#   cis: "5.10"
 #   severity: medium
 #   fix: add --memory 512m (at most {max_memory}) and no --memory-swap -1
 #   fix_service: add --limit-memory 512m to docker service create

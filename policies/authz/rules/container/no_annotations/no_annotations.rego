@@ -7,6 +7,9 @@
 #   limits and device access), crun reads run.oci.* (seccomp, cgroup
 #   delegation, handlers). Only keys in params.allowed_annotations pass.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: high
 #   fix: remove the --annotation (or ask an admin to add its key to params.allowed_annotations)
 package authz.rules.container.no_annotations

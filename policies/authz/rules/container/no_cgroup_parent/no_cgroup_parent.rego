@@ -1,7 +1,10 @@
 # METADATA
 # title: The cgroup parent may not be changed
-# description: A custom cgroup parent can escape the limits the daemon applies (CIS 5.25).
+# description: A custom cgroup parent can escape the limits the daemon applies.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "5.24"
 #   severity: medium
 #   fix: remove --cgroup-parent
 package authz.rules.container.no_cgroup_parent

@@ -1,7 +1,10 @@
 # METADATA
 # title: Host devices may not be added
-# description: A host device node gives direct access to hardware or kernel interfaces (CIS 5.18).
+# description: A host device node gives direct access to hardware or kernel interfaces.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "5.17"
 #   severity: high
 #   fix: remove --device / --device-cgroup-rule / --gpus
 package authz.rules.container.no_devices

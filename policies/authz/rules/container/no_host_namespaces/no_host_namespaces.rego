@@ -3,8 +3,11 @@
 # description: |
 #   Sharing the host's network, pid, ipc, uts, user or cgroup namespace
 #   removes isolation; joining another container's namespace is as safe as
-#   that container (CIS 5.10, 5.16, 5.17, 5.21, 5.31).
+#   that container.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "Host Namespaces"
+#   cis: "5.9, 5.15, 5.16, 5.20, 5.30"
 #   severity: critical
 #   fix: >-
 #     remove --network/--pid/--ipc/--uts/--userns/--cgroupns host

@@ -1,7 +1,10 @@
 # METADATA
 # title: no-new-privileges must be set
-# description: Without it, setuid binaries in the image can raise privileges (CIS 5.26, PSS restricted).
+# description: Without it, setuid binaries in the image can raise privileges.
 # custom:
+#   levels: [restricted]
+#   psa: "Privilege Escalation"
+#   cis: "5.25"
 #   severity: high
 #   fix: add --security-opt no-new-privileges
 #   fix_service: >-

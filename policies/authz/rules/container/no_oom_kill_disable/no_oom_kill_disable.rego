@@ -2,6 +2,9 @@
 # title: The OOM killer may not be disabled
 # description: A container the OOM killer cannot stop can take the host's memory for good.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: medium
 #   fix: remove --oom-kill-disable
 package authz.rules.container.no_oom_kill_disable

@@ -1,7 +1,10 @@
 # METADATA
 # title: Privileged containers are not allowed
-# description: A privileged container has every capability and every device, so it is root on the host (CIS 5.5).
+# description: A privileged container has every capability and every device, so it is root on the host.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "Privileged Containers"
+#   cis: "5.4"
 #   severity: critical
 #   fix: remove --privileged
 package authz.rules.container.no_privileged

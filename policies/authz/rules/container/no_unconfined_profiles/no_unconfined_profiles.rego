@@ -2,8 +2,11 @@
 # title: Security profiles may not be disabled
 # description: |
 #   seccomp and AppArmor profiles, SELinux labels and the masked /proc paths
-#   are what stop a root process from reaching the host (CIS 5.2, 5.3, 5.22).
+#   are what stop a root process from reaching the host.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "AppArmor, SELinux, Seccomp, /proc Mount Type"
+#   cis: "5.1, 5.2, 5.21"
 #   severity: critical
 #   fix: remove --security-opt seccomp=unconfined / apparmor=unconfined / label=disable / label=type:spc_t / systempaths=unconfined (a custom seccomp profile needs a blocking defaultAction such as SCMP_ACT_ERRNO)
 package authz.rules.container.no_unconfined_profiles

@@ -2,6 +2,9 @@
 # title: Only safe sysctls may be set
 # description: Sysctls outside the Pod Security Standards safe set can affect the host or other containers.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "Sysctls"
+#   cis: "-"
 #   severity: high
 #   fix: remove --sysctl <name> (safe ones are in params.safe_sysctls)
 package authz.rules.container.no_unsafe_sysctls

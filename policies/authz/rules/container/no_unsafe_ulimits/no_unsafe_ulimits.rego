@@ -8,6 +8,9 @@
 #   params.allowed_ulimits maps each name that may be set to its maximum
 #   (soft and hard); -1 (unlimited) passes only where the maximum is -1.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "5.18"
 #   severity: medium
 #   fix: remove the --ulimit (or keep it within params.allowed_ulimits, e.g. --ulimit nofile=1024:1024)
 package authz.rules.container.no_unsafe_ulimits

@@ -5,6 +5,9 @@
 #   strconv.Atoi accepts it ("00", "+0" are uid 0), otherwise a name looked up
 #   in the image. A name that cannot be shown to be non-root is denied.
 # custom:
+#   levels: [restricted]
+#   psa: "Running as Non-root"
+#   cis: "-"
 #   severity: high
 #   fix: add --user 1000:1000 (a non-zero uid)
 package authz.rules.container.non_root_user

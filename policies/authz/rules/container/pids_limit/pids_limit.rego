@@ -1,7 +1,10 @@
 # METADATA
 # title: A pids limit must be set
-# description: Without one, a fork bomb in a container takes the host down (CIS 5.29).
+# description: Without one, a fork bomb in a container takes the host down.
 # custom:
+#   levels: [restricted]
+#   psa: "none"
+#   cis: "5.28"
 #   severity: medium
 #   fix: add --pids-limit 256 (at most {max_pids})
 #   fix_service: add --limit-pids 256 to docker service create

@@ -1,7 +1,10 @@
 # METADATA
 # title: Root filesystem must be read-only
-# description: A writable root filesystem lets a compromised process persist tools and change binaries (CIS 5.13).
+# description: A writable root filesystem lets a compromised process persist tools and change binaries.
 # custom:
+#   levels: [restricted]
+#   psa: "none"
+#   cis: "5.12"
 #   severity: high
 #   fix: add --read-only (with --tmpfs /tmp for scratch space)
 package authz.rules.container.read_only_rootfs

@@ -8,6 +8,9 @@
 #   docker.io/library/alpine) and resolves an image id or short id to the
 #   names the daemon knows it by. Off by default (allowed_images ["*"]).
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: high
 #   fix: "use an image from an allowed registry (the patterns in the message); where digests are required, pin it: image@sha256:…"
 package authz.rules.container.trusted_images

@@ -2,6 +2,9 @@
 # title: Privileged exec is not allowed
 # description: docker exec --privileged gives the new process every capability, whatever the container was created with (B9).
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "Privileged Containers"
+#   cis: "5.22"
 #   severity: critical
 #   fix: remove --privileged from docker exec
 package authz.rules.exec.exec_no_privileged

@@ -5,6 +5,9 @@
 #   non-root (B9). Without -u, the exec runs as the container's user, which
 #   the plugin looked up.
 # custom:
+#   levels: [restricted]
+#   psa: "Running as Non-root"
+#   cis: "5.23"
 #   severity: high
 #   fix: use docker exec -u 1000 (a non-zero uid), or no -u in a container created with --user
 package authz.rules.exec.exec_non_root_user

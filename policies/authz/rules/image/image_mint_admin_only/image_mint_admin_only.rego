@@ -9,6 +9,9 @@
 #   (params.allowed_images other than ["*"], or params.require_digest) only
 #   admins may. Off by default.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: high
 #   fix: build and push the image elsewhere (CI) to an allowed registry and pull it from there, or ask an admin (a TLS user listed in admins in data.json)
 package authz.rules.image.image_mint_admin_only

@@ -5,6 +5,9 @@
 #   its repository matches params.allowed_images, normalized as Docker
 #   normalizes it. Off by default (allowed_images ["*"]).
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: high
 #   fix: pull from an allowed registry (the patterns in the message), or ask an admin to add the repository to params.allowed_images
 package authz.rules.image.image_pull_trusted

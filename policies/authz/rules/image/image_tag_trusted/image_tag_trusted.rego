@@ -6,6 +6,9 @@
 #   trusted image. The source is resolved like a container's image (an id
 #   matches on the names the daemon knows it by). Off by default.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: high
 #   fix: tag only images from an allowed registry; bring others in by pushing them to an allowed registry and pulling them from it
 package authz.rules.image.image_tag_trusted

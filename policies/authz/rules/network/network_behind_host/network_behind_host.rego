@@ -9,6 +9,9 @@
 #   only such networks (resolved on the daemon by name, id or id prefix, with
 #   a --config-from network's options taken from its config-only network).
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "Host Ports"
+#   cis: "5.13"
 #   severity: high
 #   fix: >-
 #     use a bridge network without gateway_mode_ipv4/ipv6, trusted_host_interfaces

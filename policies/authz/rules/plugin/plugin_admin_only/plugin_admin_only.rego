@@ -5,6 +5,9 @@
 #   plugin can disable dockward itself or install a privileged plugin (B12).
 #   Admins are TLS users listed in data admins.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: critical
 #   fix: ask an admin (a TLS user listed in admins in data.json) to manage plugins
 package authz.rules.plugin.plugin_admin_only

@@ -9,6 +9,9 @@
 #   CLI prints "plugin dockward failed"), never as an allow. A request guard:
 #   no exemption or mode waives it.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: high
 #   fix: retry; if it persists, check that dockward reaches the daemon (docker_host, lookup_timeout in /etc/dockward/config.yaml) and read dockward's log
 package authz.rules.request.request_lookup_failed

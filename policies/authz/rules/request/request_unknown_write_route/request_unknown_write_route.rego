@@ -6,6 +6,9 @@
 #   keeps the policy closed; reads (GET, HEAD) stay allowed. A request guard:
 #   no exemption waives it.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: high
 #   fix: check the request path; if it is a real Docker API route, ask an admin to update dockward
 package authz.rules.request.request_unknown_write_route

@@ -2,6 +2,9 @@
 # title: Services may not run plugins
 # description: A swarm service with a PluginSpec installs a plugin on every node, around the plugin rules (B11, B12).
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: critical
 #   fix: ask an admin to manage plugin services
 package authz.rules.service.service_no_plugin

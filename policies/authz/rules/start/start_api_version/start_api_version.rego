@@ -10,6 +10,9 @@
 #   starts are refused outright. The version is compared numerically
 #   (1.9 < 1.23 < 1.24); a version that is not X.Y is refused.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: critical
 #   fix: use a client with API 1.24 or later (docker start sends /v1.41/containers/<id>/start), and put the configuration in docker create
 package authz.rules.start.start_api_version

@@ -4,6 +4,9 @@
 #   API versions before 1.24 accept a HostConfig in the start body, applied
 #   after the create was checked (B10). Engines before 26 still honour it.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: critical
 #   fix: start the container without a body (docker start sends none); put the configuration in docker create
 package authz.rules.start.start_no_body

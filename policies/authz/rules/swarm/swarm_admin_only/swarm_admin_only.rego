@@ -10,6 +10,9 @@
 #   Admins are TLS users listed in data admins. GET /info carries no join
 #   token or unlock key and stays open.
 # custom:
+#   levels: [privileged, baseline, restricted]
+#   psa: "none"
+#   cis: "-"
 #   severity: critical
 #   fix: ask an admin (a TLS user listed in admins in data.json) to manage the swarm
 package authz.rules.swarm.swarm_admin_only

@@ -6,6 +6,9 @@
 #   limit, where 0 or -1 means unlimited and null means unchanged. The
 #   limits after the update (input.update.effective) are judged too.
 # custom:
+#   levels: [restricted]
+#   psa: "none"
+#   cis: "5.10, 5.11, 5.28"
 #   severity: high
 #   fix: keep limits within the maximums (--memory up to {max_memory}, --pids-limit 1 to {max_pids}, --cpus up to {max_cpus}; no -1)
 package authz.rules.update.update_limits

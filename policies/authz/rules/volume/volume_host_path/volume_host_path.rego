@@ -9,6 +9,9 @@
 #   dockerd's working directory (issue 11 item 10). Only tmpfs, ramfs and
 #   network filesystems reach no host path.
 # custom:
+#   levels: [baseline, restricted]
+#   psa: "HostPath Volumes"
+#   cis: "5.5"
 #   severity: critical
 #   fix: create the volume without --opt device=/--opt o=bind (a plain volume, or type=tmpfs) (or ask an admin to add the path to params.allowed_host_paths)
 package authz.rules.volume.volume_host_path

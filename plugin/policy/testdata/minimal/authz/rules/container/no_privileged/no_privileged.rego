@@ -3,6 +3,7 @@
 # custom:
 #   severity: high
 #   fix: remove --privileged
+#   levels: [baseline, restricted]
 package authz.rules.container.no_privileged
 
 deny contains {"id": "no_privileged", "msg": "container is privileged", "fix": "remove --privileged"} if {
