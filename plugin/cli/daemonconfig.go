@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockward/dockward/plugin/config"
 	"github.com/dockward/dockward/plugin/daemonconfig"
 )
 
@@ -40,7 +41,12 @@ if dockerd runs with --authorization-plugin (or -H), do not use this command.`,
   dockward daemon-config disable --identity        # only the identity settings`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"enable", "disable"},
-		PreRunE: func(cmd *cobra.Command, _ []string) error {
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			// disable is the way out of a broken setup: it needs only
+			// pki_dir, so an unsafe layout does not stop it.
+			if len(args) == 1 && args[0] == "disable" {
+				return idp.resolveWith(cmd, config.Identity.Validate)
+			}
 			return idp.resolve(cmd)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {

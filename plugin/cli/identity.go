@@ -52,7 +52,13 @@ func (p *identityParams) bind(f *pflag.FlagSet, names ...string) {
 	}
 }
 
+// resolve fills p.id and refuses an unsafe layout (config.Identity.Check).
 func (p *identityParams) resolve(cmd *cobra.Command) error {
+	return p.resolveWith(cmd, config.Identity.Check)
+}
+
+// resolveWith is resolve with the given check of the layout.
+func (p *identityParams) resolveWith(cmd *cobra.Command, check func(config.Identity) error) error {
 	flags := p.id
 	cfg := config.Default()
 	path, required := config.DefaultFile, false
@@ -83,7 +89,7 @@ func (p *identityParams) resolve(cmd *cobra.Command) error {
 	if f.Lookup("log-level") != nil && !f.Changed("log-level") {
 		p.logLevel = cfg.LogLevel
 	}
-	if err := id.Validate(); err != nil {
+	if err := check(id); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
 	p.id = id

@@ -115,12 +115,31 @@ func (i Identity) WithDefaults() Identity {
 }
 
 // Validate reports the first invalid identity value (of a layout with its
-// defaults filled in).
+// defaults filled in) that makes the section unreadable. A layout that
+// reads but is unsafe (see Check) is still loaded, so that doctor can say
+// what is wrong with it and serve, which does not use it, still starts.
 func (id Identity) Validate() error {
 	for name, p := range map[string]string{"identity.socket": id.Socket, "identity.raw_socket": id.RawSocket, "identity.pki_dir": id.PKIDir} {
 		if p == "" || !filepath.IsAbs(p) {
 			return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
 		}
+	}
+	if !strings.HasPrefix(id.Upstream, "tcp://") {
+		return fmt.Errorf("invalid identity.upstream %q: expected tcp://127.0.0.1:PORT (dockerd's TLS listener on loopback)", id.Upstream)
+	}
+	if id.ClientCertTTL < 10*time.Minute || id.ClientCertTTL > 30*24*time.Hour {
+		return fmt.Errorf("invalid identity.client_cert_ttl %q: between 10m and 720h", id.ClientCertTTL)
+	}
+	return nil
+}
+
+// Check is Validate plus what the broker, identity init and daemon-config
+// refuse to act on: an upstream off loopback (the TLS port would take
+// users' certificates from the network), the raw socket at the users'
+// socket (users would talk to dockerd, as nobody), no socket group.
+func (id Identity) Check() error {
+	if err := id.Validate(); err != nil {
+		return err
 	}
 	if id.Socket == id.RawSocket {
 		return fmt.Errorf("invalid identity.raw_socket %q: must differ from identity.socket (users talk to the broker, only root to dockerd)", id.RawSocket)
@@ -129,11 +148,8 @@ func (id Identity) Validate() error {
 		return errors.New("invalid identity.socket_group \"\": name the group whose members may use docker (docker)")
 	}
 	host, port, err := net.SplitHostPort(strings.TrimPrefix(id.Upstream, "tcp://"))
-	if ip := net.ParseIP(host); err != nil || !strings.HasPrefix(id.Upstream, "tcp://") || ip == nil || !ip.IsLoopback() || port == "" {
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() || port == "" {
 		return fmt.Errorf("invalid identity.upstream %q: expected tcp://127.0.0.1:PORT (dockerd's TLS listener, loopback only)", id.Upstream)
-	}
-	if id.ClientCertTTL < 10*time.Minute || id.ClientCertTTL > 30*24*time.Hour {
-		return fmt.Errorf("invalid identity.client_cert_ttl %q: between 10m and 720h", id.ClientCertTTL)
 	}
 	return nil
 }

@@ -50,10 +50,10 @@ func TestLoadFileAndValidate(t *testing.T) {
 			}},
 		{name: "identity relative raw socket", yaml: "identity:\n  raw_socket: r.sock\n", wantErr: `invalid identity.raw_socket "r.sock"`},
 		{name: "identity upstream not tcp", yaml: "identity:\n  upstream: unix:///x\n", wantErr: "invalid identity.upstream"},
-		{name: "identity upstream off loopback", yaml: "identity:\n  upstream: tcp://0.0.0.0:2376\n", wantErr: "loopback only"},
-		{name: "identity raw socket is the user socket", yaml: "identity:\n  raw_socket: /var/run/docker.sock\n", wantErr: "must differ"},
 		{name: "identity relative pki", yaml: "identity:\n  pki_dir: pki\n", wantErr: "invalid identity.pki_dir"},
 		{name: "identity ttl too long", yaml: "identity:\n  client_cert_ttl: 8760h\n", wantErr: "client_cert_ttl"},
+		{name: "identity off loopback still loads (doctor reports it)", yaml: "identity:\n  upstream: tcp://0.0.0.0:2376\n",
+			check: func(c Config) bool { return c.Identity.WithDefaults().Check() != nil }},
 		{name: "identity misspelt key", yaml: "identity:\n  pki: /x\n", wantErr: "field pki not found"},
 		{name: "unsigned bundles, opted out", yaml: "opa_config: /o.yaml\nbundle_allow_unsigned: true\n", check: func(c Config) bool { return c.BundleAllowUnsigned }},
 	}
@@ -107,5 +107,31 @@ func TestShippedConfigIsTheDefault(t *testing.T) {
 	}
 	if c.EvalTimeout != 5*time.Second {
 		t.Fatalf("eval_timeout %s: the README and --help say 5s", c.EvalTimeout)
+	}
+}
+
+func TestIdentityCheck(t *testing.T) {
+	t.Parallel()
+	good := DefaultIdentity()
+	if err := good.Check(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Identity)
+		want string
+	}{
+		{"upstream off loopback", func(i *Identity) { i.Upstream = "tcp://0.0.0.0:2376" }, "loopback only"},
+		{"upstream a name", func(i *Identity) { i.Upstream = "tcp://docker.example:2376" }, "loopback only"},
+		{"upstream without port", func(i *Identity) { i.Upstream = "tcp://127.0.0.1" }, "loopback only"},
+		{"raw socket is the users' socket", func(i *Identity) { i.RawSocket = i.Socket }, "must differ"},
+		{"no socket group", func(i *Identity) { i.SocketGroup = "" }, "socket_group"},
+		{"relative pki dir", func(i *Identity) { i.PKIDir = "pki" }, "identity.pki_dir"},
+	} {
+		id := good
+		c.edit(&id)
+		if err := id.Check(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
 	}
 }

@@ -457,6 +457,34 @@ func TestIdentityBroker(t *testing.T) {
 		nb.p.stop(5 * time.Second)
 	})
 
+	t.Run("dockward doctor: the identity checks pass with the broker", func(t *testing.T) {
+		cfg := filepath.Join(d.dir, "doctor.yaml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("identity:\n  socket: %s\n  socket_group: docker\n  upstream: tcp://%s\n  raw_socket: %s\n  pki_dir: %s\n",
+			b.sock, d.addr, d.dockerSock, d.certs)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"doctor", "--config", cfg, "--socket", "/run/docker/plugins/" + idPlugin + ".sock", "--plugin-name", idPlugin,
+			"--docker-host", "unix://" + d.dockerSock, "--audit-log", d.auditLog, "--as-user", alice.Username,
+			"--daemon-json", filepath.Join(d.dir, "daemon.json")}
+		out, _ := d.dockwardCmd(t, append(args, "--json")...)
+		var rep doctorReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("doctor --json: %v\n%s", err, out)
+		}
+		text, _ := d.dockwardCmd(t, args...)
+		t.Logf("doctor with the broker:\n%s", text)
+		for _, c := range []struct{ id, want string }{
+			{"identity.raw_socket", d.dockerSock},
+			{"identity.upstream", d.addr + " is loopback"},
+			{"identity.pki", d.certs},
+			{"identity.caller", alice.Username},
+		} {
+			if st, detail := rep.check(c.id); st != "ok" || !strings.Contains(detail, c.want) {
+				t.Errorf("%s: %s %q, want ok with %q", c.id, st, detail, c.want)
+			}
+		}
+	})
+
 	t.Run("broker killed: the CLI fails, nothing answers in its place", func(t *testing.T) {
 		if o := as(t, alice, "version", "--format", "{{.Server.Version}}"); !o.succeeded() {
 			t.Fatalf("before the kill: %v", o)
