@@ -28,7 +28,9 @@ Runs, from the repository root:
   4. e2e       go test -tags e2e ./plugin/e2e/ against Debian's dockerd 20.10
                (API 1.41), then against the current engine
   5. install   install/install.sh and install/uninstall.sh into a scratch
-               prefix and daemon.json (the plugin socket must be free)
+               prefix and daemon.json (the plugin socket must be free), then
+               the same with --identity (scratch PKI, units and sockets; no
+               dockerd or systemd unit is touched)
 Each stage prints a one-line result; a summary follows. Exit status is 0 only
 when every stage passed.
 
@@ -219,6 +221,59 @@ install_smoke() {
 	[[ ! -e "$d/usr/bin/dockward" ]] || { echo "uninstall: binary left"; return 1; }
 }
 
+# install_smoke_identity runs install.sh --identity into a scratch prefix,
+# daemon.json, unit directory and sockets, touching no dockerd and no
+# systemd unit (DOCKWARD_NO_SYSTEMD): the PKI is made with private keys
+# 0600, daemon.json gains hosts and TLS and keeps its settings, the plugin's
+# docker_host is the raw socket, the units are written, the broker serves
+# its socket root:docker 0660 and, with no dockerd on the upstream port,
+# answers 502 saying so; uninstall.sh --purge undoes all of it.
+install_smoke_identity() {
+	local d
+	d=$(mktemp -d /tmp/dw-install-XXXX) || return
+	trap 'rm -rf "$d"; trap - RETURN' RETURN
+	mkdir -p "$d/usr/bin"
+	echo '{"log-level": "warn"}' >"$d/daemon.json"
+	local envs=(PREFIX="$d/usr" ETC="$d/etc" DOCKER_CONFIG_FILE="$d/daemon.json" SYSTEMD_DIR="$d/systemd"
+		IDENTITY_SOCKET="$d/docker.sock" RAW_SOCKET="$d/raw/docker-root.sock" IDENTITY_UPSTREAM=tcp://127.0.0.1:1 DOCKWARD_NO_SYSTEMD=1)
+	local fail=0
+	check() { "$@" || { echo "install --identity: failed: $*"; fail=1; }; }
+	env "${envs[@]}" bash install/install.sh --identity || return
+	local f
+	for f in ca-key.pem server-key.pem; do check test "$(stat -c %a "$d/etc/identity/$f")" = 600; done
+	check test -s "$d/etc/identity/ca.pem"
+	check test -s "$d/etc/identity/server-cert.pem"
+	check grep -q '"tlsverify": true' "$d/daemon.json"
+	check grep -q "\"unix://$d/raw/docker-root.sock\"" "$d/daemon.json"
+	check grep -q '"tcp://127.0.0.1:1"' "$d/daemon.json"
+	check grep -q '"log-level"' "$d/daemon.json"
+	check grep -q '"dockward"' "$d/daemon.json"
+	check grep -q "^docker_host: unix://$d/raw/docker-root.sock\$" "$d/etc/config.yaml"
+	check test "$(stat -c %a "$d/raw")" = 700
+	check grep -q "^ExecStart=$d/usr/bin/dockward broker --config $d/etc/config.yaml\$" "$d/systemd/dockward-broker.service"
+	check grep -q '^ExecStart=$' "$d/systemd/docker.service.d/dockward-identity.conf"
+	check test -z "$(grep 'fd://' "$d/systemd/docker.service.d/dockward-identity.conf" | grep -v '^#')"
+	check grep -q "^ListenStream=$d/raw/docker-activation.sock\$" "$d/systemd/docker.socket.d/dockward-identity.conf"
+	check test -S "$d/docker.sock"
+	check test "$(stat -c '%a %U:%G' "$d/docker.sock")" = "660 root:docker"
+	local answer
+	answer=$(curl -s --max-time 10 --unix-socket "$d/docker.sock" -w ' HTTP %{http_code}' http://docker/_ping | tr -d '\n')
+	echo "broker with no dockerd: $answer"
+	check grep -q 'cannot reach dockerd at 127.0.0.1:1.*no fallback.* HTTP 502$' <<<"$answer"
+	env "${envs[@]}" bash install/uninstall.sh --purge || return
+	check test ! -e "$d/docker.sock"
+	check test ! -e /run/dockward-broker.pid
+	check test ! -e "$d/systemd/dockward-broker.service"
+	check test ! -e "$d/systemd/docker.service.d/dockward-identity.conf"
+	check test ! -e "$d/systemd/docker.socket.d/dockward-identity.conf"
+	check test ! -e "$d/etc"
+	check grep -q '"log-level"' "$d/daemon.json"
+	for f in tlsverify hosts tlscacert dockward; do
+		! grep -q "\"$f\"" "$d/daemon.json" || { echo "uninstall: daemon.json still has $f:"; cat "$d/daemon.json"; fail=1; }
+	done
+	return $fail
+}
+
 echo "dockward tests: $(go version), in $PWD"
 ENGINE_OK=1
 if ((RUN_INSTALL)); then
@@ -242,6 +297,7 @@ if ((RUN_E2E)); then
 		FAILED=1
 	fi
 	stage install-smoke install_smoke
+	stage install-identity install_smoke_identity
 fi
 
 echo

@@ -45,6 +45,7 @@ and writes every denial to an audit log.`,
 	root.AddCommand(newServe(), newCheck(), newScan(), newAudit(), newPolicy(), newBench(), newDaemonConfig(), newVersion())
 	root.AddCommand(newDoctor())
 	root.AddCommand(newOwn())
+	root.AddCommand(newBroker(), newIdentity())
 	return root
 }
 

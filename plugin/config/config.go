@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,29 +64,37 @@ type Config struct {
 	CanaryInterval time.Duration `yaml:"canary_interval"`
 	// Identity, when the file has an identity: section, is the identity
 	// broker's layout (the broker serves Socket and forwards to Upstream;
-	// dockerd's own unix socket is RawSocket). nil: identity is off.
+	// dockerd's own unix socket is RawSocket). nil: identity is off. Read
+	// by `dockward broker`, `identity init`, daemon-config and doctor;
+	// serve only validates it (its docker_host names the raw socket when
+	// identity is on).
 	Identity *Identity `yaml:"identity"`
 }
 
 // Identity is the identity broker's layout (config.yaml, identity:).
 type Identity struct {
-	// Socket is what users talk to (root:docker 0660).
-	Socket string `yaml:"socket"`
+	// Socket is what users talk to (root:SocketGroup 0660).
+	Socket      string `yaml:"socket"`
+	SocketGroup string `yaml:"socket_group"`
 	// Upstream is dockerd's TLS listener, on loopback only.
 	Upstream string `yaml:"upstream"`
-	// RawSocket is dockerd's root-only unix socket (0600 root).
+	// RawSocket is dockerd's root-only unix socket.
 	RawSocket string `yaml:"raw_socket"`
 	// PKIDir holds ca.pem, ca-key.pem, server-cert.pem, server-key.pem.
 	PKIDir string `yaml:"pki_dir"`
+	// ClientCertTTL is the life of a minted client certificate.
+	ClientCertTTL time.Duration `yaml:"client_cert_ttl"`
 }
 
-// DefaultIdentity is the identity layout's defaults.
+// DefaultIdentity is the identity layout of install.sh --identity.
 func DefaultIdentity() Identity {
 	return Identity{
-		Socket:    "/var/run/docker.sock",
-		Upstream:  "tcp://127.0.0.1:2376",
-		RawSocket: "/run/dockward/docker-root.sock",
-		PKIDir:    "/etc/dockward/identity",
+		Socket:        "/var/run/docker.sock",
+		SocketGroup:   "docker",
+		Upstream:      "tcp://127.0.0.1:2376",
+		RawSocket:     "/run/dockward/docker-root.sock",
+		PKIDir:        "/etc/dockward/identity",
+		ClientCertTTL: 24 * time.Hour,
 	}
 }
 
@@ -94,6 +103,9 @@ func (i Identity) WithDefaults() Identity {
 	d := DefaultIdentity()
 	if i.Socket == "" {
 		i.Socket = d.Socket
+	}
+	if i.SocketGroup == "" {
+		i.SocketGroup = d.SocketGroup
 	}
 	if i.Upstream == "" {
 		i.Upstream = d.Upstream
@@ -104,7 +116,50 @@ func (i Identity) WithDefaults() Identity {
 	if i.PKIDir == "" {
 		i.PKIDir = d.PKIDir
 	}
+	if i.ClientCertTTL == 0 {
+		i.ClientCertTTL = d.ClientCertTTL
+	}
 	return i
+}
+
+// Validate reports the first invalid identity value (of a layout with its
+// defaults filled in) that makes the section unreadable. A layout that
+// reads but is unsafe (see Check) is still loaded, so that doctor can say
+// what is wrong with it and serve, which does not use it, still starts.
+func (id Identity) Validate() error {
+	for name, p := range map[string]string{"identity.socket": id.Socket, "identity.raw_socket": id.RawSocket, "identity.pki_dir": id.PKIDir} {
+		if p == "" || !filepath.IsAbs(p) {
+			return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
+		}
+	}
+	if !strings.HasPrefix(id.Upstream, "tcp://") {
+		return fmt.Errorf("invalid identity.upstream %q: expected tcp://127.0.0.1:PORT (dockerd's TLS listener on loopback)", id.Upstream)
+	}
+	if id.ClientCertTTL < 10*time.Minute || id.ClientCertTTL > 30*24*time.Hour {
+		return fmt.Errorf("invalid identity.client_cert_ttl %q: between 10m and 720h", id.ClientCertTTL)
+	}
+	return nil
+}
+
+// Check is Validate plus what the broker, identity init and daemon-config
+// refuse to act on: an upstream off loopback (the TLS port would take
+// users' certificates from the network), the raw socket at the users'
+// socket (users would talk to dockerd, as nobody), no socket group.
+func (id Identity) Check() error {
+	if err := id.Validate(); err != nil {
+		return err
+	}
+	if id.Socket == id.RawSocket {
+		return fmt.Errorf("invalid identity.raw_socket %q: must differ from identity.socket (users talk to the broker, only root to dockerd)", id.RawSocket)
+	}
+	if id.SocketGroup == "" {
+		return errors.New("invalid identity.socket_group \"\": name the group whose members may use docker (docker)")
+	}
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(id.Upstream, "tcp://"))
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() || port == "" {
+		return fmt.Errorf("invalid identity.upstream %q: expected tcp://127.0.0.1:PORT (dockerd's TLS listener, loopback only)", id.Upstream)
+	}
+	return nil
 }
 
 // Default returns the built-in defaults.
@@ -176,14 +231,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid read_cache_ttl %q: must be >= 0 (0 disables)", c.ReadCacheTTL)
 	}
 	if c.Identity != nil {
-		id := c.Identity.WithDefaults()
-		for name, p := range map[string]string{"identity.socket": id.Socket, "identity.raw_socket": id.RawSocket, "identity.pki_dir": id.PKIDir} {
-			if !filepath.IsAbs(p) {
-				return fmt.Errorf("invalid %s %q: must be an absolute path", name, p)
-			}
-		}
-		if !strings.HasPrefix(id.Upstream, "tcp://") {
-			return fmt.Errorf("invalid identity.upstream %q: expected tcp://127.0.0.1:PORT (dockerd's TLS listener on loopback)", id.Upstream)
+		if err := c.Identity.WithDefaults().Validate(); err != nil {
+			return err
 		}
 	}
 	if c.CanaryInterval < 0 {

@@ -42,12 +42,22 @@ func TestLoadFileAndValidate(t *testing.T) {
 		{name: "identity on with defaults", yaml: "identity: {}\n", check: func(c Config) bool {
 			return c.Identity != nil && c.Identity.WithDefaults() == DefaultIdentity()
 		}},
-		{name: "identity keys", yaml: "identity:\n  socket: /run/u.sock\n  upstream: tcp://127.0.0.1:12376\n  raw_socket: /run/r.sock\n  pki_dir: /srv/pki\n",
+		{name: "identity keys", yaml: "identity:\n  socket: /run/u.sock\n  upstream: tcp://127.0.0.1:12376\n  raw_socket: /run/r.sock\n  pki_dir: /srv/pki\n  socket_group: devs\n  client_cert_ttl: 1h\n",
 			check: func(c Config) bool {
-				return *c.Identity == Identity{Socket: "/run/u.sock", Upstream: "tcp://127.0.0.1:12376", RawSocket: "/run/r.sock", PKIDir: "/srv/pki"}
+				return *c.Identity == Identity{Socket: "/run/u.sock", Upstream: "tcp://127.0.0.1:12376", RawSocket: "/run/r.sock", PKIDir: "/srv/pki", SocketGroup: "devs", ClientCertTTL: time.Hour}
+			}},
+		{name: "identity partial keeps defaults", yaml: "identity:\n  upstream: tcp://127.0.0.1:12376\n",
+			check: func(c Config) bool {
+				id := c.Identity.WithDefaults()
+				return id.Socket == "/var/run/docker.sock" && id.PKIDir == "/etc/dockward/identity" && id.Upstream == "tcp://127.0.0.1:12376"
 			}},
 		{name: "identity relative raw socket", yaml: "identity:\n  raw_socket: r.sock\n", wantErr: `invalid identity.raw_socket "r.sock"`},
 		{name: "identity upstream not tcp", yaml: "identity:\n  upstream: unix:///x\n", wantErr: "invalid identity.upstream"},
+		{name: "identity relative pki", yaml: "identity:\n  pki_dir: pki\n", wantErr: "invalid identity.pki_dir"},
+		{name: "identity ttl too long", yaml: "identity:\n  client_cert_ttl: 8760h\n", wantErr: "client_cert_ttl"},
+		{name: "identity off loopback still loads (doctor reports it)", yaml: "identity:\n  upstream: tcp://0.0.0.0:2376\n",
+			check: func(c Config) bool { return c.Identity.WithDefaults().Check() != nil }},
+		{name: "identity misspelt key", yaml: "identity:\n  pki: /x\n", wantErr: "field pki not found"},
 		{name: "unsigned bundles, opted out", yaml: "opa_config: /o.yaml\nbundle_allow_unsigned: true\n", check: func(c Config) bool { return c.BundleAllowUnsigned }},
 	}
 	for _, tt := range tests {
@@ -100,5 +110,31 @@ func TestShippedConfigIsTheDefault(t *testing.T) {
 	}
 	if c.EvalTimeout != 5*time.Second {
 		t.Fatalf("eval_timeout %s: the README and --help say 5s", c.EvalTimeout)
+	}
+}
+
+func TestIdentityCheck(t *testing.T) {
+	t.Parallel()
+	good := DefaultIdentity()
+	if err := good.Check(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Identity)
+		want string
+	}{
+		{"upstream off loopback", func(i *Identity) { i.Upstream = "tcp://0.0.0.0:2376" }, "loopback only"},
+		{"upstream a name", func(i *Identity) { i.Upstream = "tcp://docker.example:2376" }, "loopback only"},
+		{"upstream without port", func(i *Identity) { i.Upstream = "tcp://127.0.0.1" }, "loopback only"},
+		{"raw socket is the users' socket", func(i *Identity) { i.RawSocket = i.Socket }, "must differ"},
+		{"no socket group", func(i *Identity) { i.SocketGroup = "" }, "socket_group"},
+		{"relative pki dir", func(i *Identity) { i.PKIDir = "pki" }, "identity.pki_dir"},
+	} {
+		id := good
+		c.edit(&id)
+		if err := id.Check(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
 	}
 }

@@ -34,6 +34,30 @@ func Disable(path, name string) (bool, error) {
 }
 
 func edit(path string, change func([]string) []string) (bool, error) {
+	return editDoc(path, func(doc map[string]json.RawMessage) (bool, error) {
+		var list []string
+		if raw, ok := doc[Key]; ok {
+			if err := json.Unmarshal(raw, &list); err != nil {
+				return false, fmt.Errorf("%s: %q is not a list of names: %w", path, Key, err)
+			}
+		}
+		next := change(list)
+		if slices.Equal(list, next) {
+			return false, nil
+		}
+		if len(next) == 0 {
+			delete(doc, Key)
+		} else {
+			b, _ := json.Marshal(next)
+			doc[Key] = b
+		}
+		return true, nil
+	})
+}
+
+// editDoc applies change to the daemon.json document at path and writes it
+// back (a backup of the old file beside it, atomically) when it changed.
+func editDoc(path string, change func(map[string]json.RawMessage) (bool, error)) (bool, error) {
 	doc := map[string]json.RawMessage{}
 	orig, err := os.ReadFile(path)
 	switch {
@@ -46,21 +70,9 @@ func edit(path string, change func([]string) []string) (bool, error) {
 			return false, fmt.Errorf("%s is not valid JSON, leaving it untouched: %w", path, err)
 		}
 	}
-	var list []string
-	if raw, ok := doc[Key]; ok {
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return false, fmt.Errorf("%s: %q is not a list of names: %w", path, Key, err)
-		}
-	}
-	next := change(list)
-	if slices.Equal(list, next) {
-		return false, nil
-	}
-	if len(next) == 0 {
-		delete(doc, Key)
-	} else {
-		b, _ := json.Marshal(next)
-		doc[Key] = b
+	changed, err := change(doc)
+	if err != nil || !changed {
+		return false, err
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -92,41 +92,73 @@ func writeCerts(dir string, clients ...string) error {
 	return nil
 }
 
+// tlsOptions change how startTLSDaemonWith sets the daemon up.
+type tlsOptions struct {
+	// clients: certificates beyond alice, ops-admin and bob (local users'
+	// names, as dockward's identity broker would present them).
+	clients []string
+	// identity: the PKI is dockward's own (`dockward identity init` into
+	// certs: ca.pem, ca-key.pem, server-cert.pem, server-key.pem; no client
+	// certificates on disk, the broker mints them), and the daemon's unix
+	// socket is root only (--group root, as daemon.json's "group" under
+	// install.sh --identity, in a 0700 directory).
+	identity bool
+	// plugin is the daemon's authorization plugin (pluginName when "").
+	plugin string
+	// beforeDockerd runs once the directories are made, before dockerd
+	// starts (to start the plugin it names).
+	beforeDockerd func(d *tlsDaemon) error
+}
+
 // startTLSDaemon starts the second daemon; the caller stops it with stop.
 // Its clients are alice, ops-admin and bob, plus extra (local users' names,
 // as dockward's identity broker would present them).
 func startTLSDaemon(t *testing.T, hs *harness, extra ...string) (*tlsDaemon, error) {
-	return startTLSDaemonWith(t, hs, pluginName, nil, extra...)
+	return startTLSDaemonWith(t, hs, tlsOptions{clients: extra})
 }
 
-// startTLSDaemonWith is startTLSDaemon with authz as the daemon's
-// authorization plugin; before, if set, runs once the daemon's directory
-// and socket path are known and before dockerd starts (a test starts its
-// own plugin there, one that looks objects up on this daemon).
-func startTLSDaemonWith(t *testing.T, hs *harness, authz string, before func(*tlsDaemon) error, extra ...string) (*tlsDaemon, error) {
-	dir, err := os.MkdirTemp("/tmp", "dw-t-")
+func startTLSDaemonWith(t *testing.T, hs *harness, opts tlsOptions) (*tlsDaemon, error) {
+	dir, err := os.MkdirTemp("/tmp", "dw-t-") // 0700: nobody but root reaches the raw socket
 	if err != nil {
 		return nil, err
 	}
 	d := &tlsDaemon{harness: &harness{engine: hs.engine, dir: dir, dockerd: hs.dockerd, runc: hs.runc, binDir: hs.binDir, cli: hs.cli,
-		dockerSock: filepath.Join(dir, "docker.sock"), daemonLog: filepath.Join(dir, "dockerd.log")}, certs: filepath.Join(dir, "certs")}
-	if err := os.MkdirAll(d.certs, 0o700); err != nil {
-		return d, err
-	}
-	if err := writeCerts(d.certs, append([]string{"alice", "ops-admin", "bob"}, extra...)...); err != nil {
-		return d, fmt.Errorf("certificates: %w", err)
-	}
+		dockward: hs.dockward, dockerSock: filepath.Join(dir, "docker.sock"), daemonLog: filepath.Join(dir, "dockerd.log")}, certs: filepath.Join(dir, "certs")}
 	d.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	if before != nil {
-		if err := before(d); err != nil {
+	var extra []string
+	if opts.identity {
+		cfg := filepath.Join(dir, "config.yaml")
+		if err := os.WriteFile(cfg, []byte("log_level: info\n"), 0o600); err != nil {
+			return d, err
+		}
+		out, err := exec.Command(hs.dockward, "identity", "init", "--config", cfg, "--pki-dir", d.certs,
+			"--upstream", "tcp://"+d.addr, "--raw-socket", d.dockerSock).CombinedOutput()
+		if err != nil {
+			return d, fmt.Errorf("dockward identity init: %v\n%s", err, out)
+		}
+		extra = append(extra, "--group", "root")
+	} else {
+		if err := os.MkdirAll(d.certs, 0o700); err != nil {
+			return d, err
+		}
+		if err := writeCerts(d.certs, append([]string{"alice", "ops-admin", "bob"}, opts.clients...)...); err != nil {
+			return d, fmt.Errorf("certificates: %w", err)
+		}
+	}
+	plugin := pluginName
+	if opts.plugin != "" {
+		plugin = opts.plugin
+	}
+	if opts.beforeDockerd != nil {
+		if err := opts.beforeDockerd(d); err != nil {
 			return d, err
 		}
 	}
-	if _, err := d.startDockerd("dockerd-tls", authz, "",
-		"-H", "tcp://"+d.addr,
+	if _, err := d.startDockerd("dockerd-tls", plugin, "", append([]string{
+		"-H", "tcp://" + d.addr,
 		"--tlsverify", "--tlscacert", filepath.Join(d.certs, "ca.pem"),
 		"--tlscert", filepath.Join(d.certs, "server-cert.pem"), "--tlskey", filepath.Join(d.certs, "server-key.pem"),
-	); err != nil {
+	}, extra...)...); err != nil {
 		return d, err
 	}
 	return d, d.importImage()

@@ -68,7 +68,7 @@ func TestOwnership(t *testing.T) {
 	if err := checkSocketFree(op.socket); err != nil {
 		t.Fatal(err)
 	}
-	d, err := startTLSDaemonWith(t, hs, op.name, func(d *tlsDaemon) error {
+	d, err := startTLSDaemonWith(t, hs, tlsOptions{plugin: op.name, beforeDockerd: func(d *tlsDaemon) error {
 		op.d = d
 		d.dockward = hs.dockward
 		op.log = filepath.Join(d.dir, "plugin.log")
@@ -85,7 +85,7 @@ func TestOwnership(t *testing.T) {
 			return err
 		}
 		return op.start()
-	})
+	}})
 	t.Cleanup(func() {
 		if t.Failed() && d != nil {
 			t.Logf("TLS dockerd log:\n%s", tailNoDebug(d.daemonLog, 30))

@@ -1,0 +1,506 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dockward/dockward/plugin/pki"
+)
+
+// broker is a `dockward broker` process the test started.
+type brokerProc struct {
+	p    *proc
+	sock string
+	log  string
+}
+
+// startBroker runs the built dockward broker in front of upstream, its
+// socket (root:docker 0660) in a directory every user can reach.
+func (d *tlsDaemon) startBroker(t *testing.T, name, upstream string) *brokerProc {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "dw-brk-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(d.dir, "config.yaml")
+	b := &brokerProc{sock: filepath.Join(dir, "docker.sock"), log: filepath.Join(d.dir, name+".log")}
+	b.p, err = d.start(name, b.log, nil, d.dockward, "broker", "--config", cfg, "--socket", b.sock, "--socket-group", "docker",
+		"--upstream", upstream, "--pki-dir", d.certs, "--log-level", "debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(15*time.Second, b.p, func() bool {
+		st, err := os.Stat(b.sock)
+		return err == nil && st.Mode().Type() == os.ModeSocket && st.Mode().Perm() == 0o660
+	}); err != nil {
+		t.Fatalf("broker: %v\n%s", err, tail(b.log, 20))
+	}
+	return b
+}
+
+// startIdentityPlugin serves plugin for d: the repository's policies with
+// admin in admins, its lookups on d's raw socket, its own audit log.
+func (d *tlsDaemon) startIdentityPlugin(plugin, admin string) error {
+	src, err := policySource()
+	if err != nil {
+		return err
+	}
+	d.policyDir = filepath.Join(d.dir, "policies")
+	if err := copyTree(src, d.policyDir); err != nil {
+		return err
+	}
+	dataFile := filepath.Join(d.policyDir, "data.json")
+	b, err := os.ReadFile(dataFile)
+	if err != nil {
+		return err
+	}
+	var data map[string]any
+	if err := json.Unmarshal(b, &data); err != nil {
+		return err
+	}
+	data["authz_config"].(map[string]any)["admins"] = []any{admin}
+	b, _ = json.MarshalIndent(data, "", "  ")
+	if err := os.WriteFile(dataFile, b, 0o644); err != nil {
+		return err
+	}
+	sock := "/run/docker/plugins/" + plugin + ".sock"
+	if err := checkSocketFree(sock); err != nil {
+		return err
+	}
+	d.auditLog, d.pluginLog = filepath.Join(d.dir, "audit.log"), filepath.Join(d.dir, "plugin.log")
+	p, err := d.start(plugin, d.pluginLog, nil, d.dockward, "serve", "--socket", sock, "--policy-dir", d.policyDir,
+		"--audit-log", d.auditLog, "--docker-host", "unix://"+d.dockerSock, "--log-level", "debug")
+	if err != nil {
+		return err
+	}
+	return waitFor(15*time.Second, p, func() bool {
+		c, err := net.DialTimeout("unix", sock, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+// userO runs the docker CLI as u against sock, with stdin and extra env.
+func (d *tlsDaemon) userO(t *testing.T, u *user.User, sock, stdin string, env []string, args ...string) outcome {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := d.asUser(ctx, t, u, sock, args...)
+	cmd.Env = append(cmd.Env, env...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	return runOutcome(t, ctx, cmd, u.Username+": "+strings.Join(args, " "))
+}
+
+func runOutcome(t *testing.T, ctx context.Context, cmd *exec.Cmd, what string) outcome {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	o := outcome{via: "cli", what: what, msg: stderr.String() + stdout.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ctx.Err() == nil:
+		o.code = ee.ExitCode()
+	default:
+		t.Fatalf("%s: %v (%s)", what, err, stderr.String())
+	}
+	return o
+}
+
+// id is the first line of a successful CLI outcome (a container id).
+func firstLine(t *testing.T, o outcome) string {
+	t.Helper()
+	if !o.succeeded() {
+		t.Fatalf("refused: %v", o)
+	}
+	return strings.TrimSpace(strings.Split(strings.TrimSpace(o.msg), "\n")[0])
+}
+
+// writeClientCert writes c (cert and key PEM) under dir as name-*.pem.
+func writeClientCert(t *testing.T, dir, name string, c *tls.Certificate) (string, string) {
+	t.Helper()
+	kDER, err := x509.MarshalECPrivateKey(c.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key := filepath.Join(dir, name+"-cert.pem"), filepath.Join(dir, name+"-key.pem")
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}), 0o600)
+	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kDER}), 0o600)
+	return cert, key
+}
+
+// TestIdentityBroker (issue 12 point 1): local users reach dockerd only
+// through `dockward broker`, which names them from SO_PEERCRED and presents
+// a client certificate of dockward's CA with their name as CN; the plugin's
+// audit names them; hijacked and streamed calls work through it; a CN
+// signed by another CA is refused by dockerd's TLS; users outside the
+// docker group cannot connect; the raw socket is root only; a dead broker
+// or an unreachable dockerd is an error for the caller, never a fallback.
+func TestIdentityBroker(t *testing.T) {
+	hs := env(t)
+	start := time.Now()
+	admin := localName("ops-admin")
+	// Its own plugin, as install.sh --identity sets it up: its lookups go
+	// to the raw socket (the package's plugin asks the package's daemon).
+	idPlugin := pluginName + "-id"
+	d, err := startTLSDaemonWith(t, hs, tlsOptions{identity: true, plugin: idPlugin, beforeDockerd: func(d *tlsDaemon) error {
+		return d.startIdentityPlugin(idPlugin, admin)
+	}})
+	t.Cleanup(func() {
+		if t.Failed() && d != nil {
+			t.Logf("TLS dockerd log:\n%s", tailNoDebug(d.daemonLog, 30))
+			t.Logf("plugin log:\n%s", tailNoDebug(d.pluginLog, 20))
+			for _, l := range []string{"broker", "broker-nodockerd"} {
+				t.Logf("%s log:\n%s", l, tail(filepath.Join(d.dir, l+".log"), 20))
+			}
+		}
+		if err := d.stop(); err != nil {
+			t.Errorf("stop the TLS daemon: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("isolated dockerd with dockward's PKI: %v", err)
+	}
+	alice := localUser(t, "alice", "docker")
+	bob := localUser(t, "bob", "docker")
+	mallory := localUser(t, "mallory") // not in docker
+	b := d.startBroker(t, "broker", "tcp://"+d.addr)
+	t.Logf("TLS dockerd at %s, broker at %s, users %s %s %s, in %s", d.addr, b.sock, alice.Username, bob.Username, mallory.Username,
+		time.Since(start).Round(time.Millisecond))
+	as := func(t *testing.T, u *user.User, args ...string) outcome {
+		t.Helper()
+		return d.userO(t, u, b.sock, "", nil, args...)
+	}
+	run := func(t *testing.T, u *user.User, flags []string, cmd ...string) string {
+		t.Helper()
+		id := firstLine(t, as(t, u, append(append([]string{"run", "-d", "--label", "dockward-e2e=identity"}, flags...), append([]string{testImage}, cmd...)...)...))
+		t.Cleanup(func() { d.docker(t, "rm", "-f", id) })
+		return id
+	}
+
+	t.Run("a denial is audited under the caller's name, authn TLS", func(t *testing.T) {
+		for _, u := range []*user.User{alice, bob} {
+			off := logSize(t, d.auditLog)
+			expectRefused(t, as(t, u, "create", "--label", "dockward-e2e=identity", testImage, "true"), "read_only_rootfs")
+			var seen []exemptAudit
+			found := false
+			for _, r := range d.exemptRecords(t, off) {
+				seen = append(seen, r)
+				if r.User != nil && *r.User == u.Username && r.Endpoint == "container.create" && r.Decision == "deny" {
+					found = true
+					if r.Authn != "TLS" {
+						t.Errorf("authn_method %q, want TLS", r.Authn)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no denial audited for %s; records: %+v", u.Username, seen)
+			}
+		}
+		// dockward audit --user finds alice's denial.
+		out, code := d.dockwardCmd(t, "audit", "--log", d.auditLog, "--user", alice.Username)
+		if code != 0 || !strings.Contains(out, alice.Username) || strings.Contains(out, bob.Username) {
+			t.Errorf("dockward audit --user %s: exit %d:\n%s", alice.Username, code, out)
+		}
+		t.Logf("dockward audit --user %s:\n%s", alice.Username, out)
+		// The broker logged the connection with the kernel's uid and the
+		// name, and no payload.
+		lg, _ := os.ReadFile(b.log)
+		if want := fmt.Sprintf("uid=%s user=%s", alice.Uid, alice.Username); !strings.Contains(string(lg), want) {
+			t.Errorf("broker log lacks %q:\n%s", want, tail(b.log, 10))
+		}
+		if strings.Contains(string(lg), "dockward-e2e=identity") {
+			t.Error("the broker logged request payload")
+		}
+	})
+
+	t.Run("docker attach with stdin (hijacked)", func(t *testing.T) {
+		id := run(t, alice, append([]string{"-i"}, hardened...), "sh", "-c", "read x; echo got:$x")
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		cmd := d.asUser(ctx, t, alice, b.sock, "attach", id)
+		// Stdin stays open until the container is done: dockerd closes an
+		// attach's output when its stdin ends (no StdinOnce on run -d -i),
+		// which would race the container's answer.
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		cmd.Stdin = r
+		io.WriteString(w, "hello-attach\n")
+		o := runOutcome(t, ctx, cmd, alice.Username+": attach "+id)
+		r.Close()
+		if !o.succeeded() || !strings.Contains(o.msg, "got:hello-attach") {
+			t.Fatalf("attach: %v", o)
+		}
+	})
+	t.Run("docker run -i: attach, start, stdin closed by half-close", func(t *testing.T) {
+		o := d.userO(t, alice, b.sock, "hello-run\n", nil, append(append([]string{"run", "-i", "--rm", "--label", "dockward-e2e=identity"}, hardened...),
+			testImage, "sh", "-c", "read x; echo run:$x")...)
+		if !o.succeeded() || !strings.Contains(o.msg, "run:hello-run") {
+			t.Fatalf("run -i: %v", o)
+		}
+	})
+	t.Run("docker exec -i with stdin piped", func(t *testing.T) {
+		id := run(t, alice, hardened, "sleep", "60")
+		o := d.userO(t, alice, b.sock, "hello-exec\n", nil, "exec", "-i", id, "sh", "-c", "read x; echo exec:$x")
+		if !o.succeeded() || !strings.Contains(o.msg, "exec:hello-exec") {
+			t.Fatalf("exec -i: %v", o)
+		}
+		t.Run("docker exec -it under a pty (script)", func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+			defer cancel()
+			cmd := d.asUser(ctx, t, alice, b.sock)
+			inner := fmt.Sprintf("%s -H unix://%s exec -it %s sh -c 'tty; echo tty-ok'", d.cli, b.sock, id)
+			cmd.Args = append(cmd.Args[:4], "script", "-qec", inner, "/dev/null") // runuser -u NAME -- script ...
+			// script reads the pty's input from its stdin: keep it open
+			// (an *os.File, no copying goroutine) until the command ends.
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			cmd.Stdin = r
+			o := runOutcome(t, ctx, cmd, "script: "+inner)
+			r.Close()
+			if !o.succeeded() || !strings.Contains(o.msg, "/dev/pts/") || !strings.Contains(o.msg, "tty-ok") {
+				t.Fatalf("exec -it: %v", o)
+			}
+		})
+	})
+	t.Run("docker logs -f follows until the container exits", func(t *testing.T) {
+		id := run(t, alice, hardened, "sh", "-c", "echo one; sleep 1; echo two")
+		o := as(t, alice, "logs", "-f", id)
+		if !o.succeeded() || !strings.Contains(o.msg, "one\ntwo") {
+			t.Fatalf("logs -f: %v", o)
+		}
+	})
+	t.Run("docker events streams live through the broker", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		label := "dockward-e2e=identity-events"
+		cmd := d.asUser(ctx, t, alice, b.sock, "events", "--filter", "label="+label, "--filter", "type=container", "--format", "{{.Action}}")
+		pr, pw := io.Pipe()
+		cmd.Stdout = pw
+		// Its own process group, so that the CLI runuser started dies with
+		// it (killing runuser alone leaves the CLI streaming, holding the
+		// pipe Wait waits on).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.WaitDelay = 5 * time.Second
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the group we made, by its id
+			cmd.Wait()
+			pw.Close()
+		}()
+		seen := make(chan string, 16)
+		go func() {
+			sc := bufio.NewScanner(pr)
+			for sc.Scan() {
+				seen <- sc.Text()
+			}
+			close(seen)
+		}()
+		time.Sleep(300 * time.Millisecond) // the subscription is made before the container
+		run(t, alice, append([]string{"--label", label}, hardened...), "true")
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case a, ok := <-seen:
+				if !ok {
+					t.Fatal("events ended before the container started")
+				}
+				if a == "start" {
+					return
+				}
+			case <-deadline:
+				t.Fatal("no start event within 20s through the broker")
+			}
+		}
+	})
+	t.Run("docker build reaches dockerd and returns its answer", func(t *testing.T) {
+		dir, err := os.MkdirTemp("/tmp", "dw-build-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		os.Chmod(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+testImage+"\nLABEL dockward-e2e=identity\n"), 0o644)
+		tag := localName("dw-identity-build") + ":1"
+		off := logSize(t, d.auditLog)
+		o := d.userO(t, alice, b.sock, "", []string{"DOCKER_BUILDKIT=0"}, "build", "-t", tag, dir)
+		defer d.docker(t, "rmi", "-f", tag)
+		switch {
+		case o.succeeded():
+			if !strings.Contains(o.msg, "Successfully built") || !strings.Contains(d.mustDocker(t, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"), tag) {
+				t.Fatalf("build said it succeeded but made no %s: %v", tag, o)
+			}
+		case o.byPlugin():
+			found := false
+			for _, r := range d.exemptRecords(t, off) {
+				found = found || (r.User != nil && *r.User == alice.Username)
+			}
+			if !found {
+				t.Fatalf("build denied, but not audited as %s: %v", alice.Username, o)
+			}
+		default:
+			t.Fatalf("build through the broker: %v", o)
+		}
+		t.Logf("build: %s", strings.TrimSpace(o.msg))
+	})
+
+	t.Run("a CN signed by another CA is refused by dockerd's TLS", func(t *testing.T) {
+		dir := t.TempDir()
+		now := time.Now()
+		forger, _, err := pki.Init(filepath.Join(dir, "forger"), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged, _ := forger.Issue(admin, time.Hour, now)
+		ours, err := pki.Load(d.certs, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		genuine, _ := ours.Issue(admin, time.Hour, now)
+		tlsAs := func(t *testing.T, cert *tls.Certificate, args ...string) outcome {
+			c, k := writeClientCert(t, dir, "c", cert)
+			ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, d.cli, append([]string{"--tlsverify", "--tlscacert", filepath.Join(d.certs, pki.CAFile),
+				"--tlscert", c, "--tlskey", k, "-H", "tcp://" + d.addr}, args...)...)
+			cmd.Env = d.dockerCmd(ctx).Env
+			return runOutcome(t, ctx, cmd, "CN="+admin+": "+strings.Join(args, " "))
+		}
+		// Control: the same CN from our CA is the admin to the policy.
+		if o := tlsAs(t, genuine, "plugin", "rm", "x"); o.byPlugin() {
+			t.Fatalf("the admin's genuine certificate was refused by dockward: %v", o)
+		}
+		o := tlsAs(t, forged, "plugin", "rm", "x")
+		if o.succeeded() || o.byPlugin() || !strings.Contains(strings.ToLower(o.msg), "certificate") {
+			t.Fatalf("forged CN %s: %v, want a TLS refusal before any API call", admin, o)
+		}
+		t.Logf("forged: %v", o)
+	})
+
+	t.Run("a user outside the docker group cannot connect to the broker", func(t *testing.T) {
+		o := as(t, mallory, "version")
+		if o.succeeded() || !strings.Contains(o.msg, "permission denied") {
+			t.Fatalf("%s: %v", mallory.Username, o)
+		}
+		t.Logf("not in docker: %v", o)
+	})
+
+	t.Run("the raw socket is root only", func(t *testing.T) {
+		st, err := os.Stat(d.dockerSock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys := st.Sys().(*syscall.Stat_t)
+		if sys.Uid != 0 || sys.Gid != 0 || st.Mode().Perm()&0o007 != 0 {
+			t.Errorf("raw socket %s: uid %d gid %d mode %04o, want root:root, nothing for others", d.dockerSock, sys.Uid, sys.Gid, st.Mode().Perm())
+		}
+		if dst, _ := os.Stat(filepath.Dir(d.dockerSock)); dst.Mode().Perm()&0o077 != 0 {
+			t.Errorf("its directory is mode %04o, want 0700", dst.Mode().Perm())
+		}
+		o := d.userO(t, alice, d.dockerSock, "", nil, "version")
+		if o.succeeded() || !strings.Contains(o.msg, "permission denied") {
+			t.Fatalf("%s on the raw socket: %v", alice.Username, o)
+		}
+		t.Logf("raw socket %s mode %04o: %v", d.dockerSock, st.Mode().Perm(), o)
+	})
+
+	t.Run("dockerd unreachable: the caller gets the broker's 502, not a fallback", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := l.Addr().String()
+		l.Close()
+		nb := d.startBroker(t, "broker-nodockerd", "tcp://"+closed)
+		o := d.userO(t, alice, nb.sock, "", nil, "ps")
+		if o.succeeded() || !strings.Contains(o.msg, "cannot reach dockerd at "+closed) || !strings.Contains(o.msg, "no fallback") {
+			t.Fatalf("ps with dockerd unreachable: %v", o)
+		}
+		t.Logf("unreachable: %v", o)
+		nb.p.stop(5 * time.Second)
+	})
+
+	t.Run("dockward doctor: the identity checks pass with the broker", func(t *testing.T) {
+		cfg := filepath.Join(d.dir, "doctor.yaml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("identity:\n  socket: %s\n  socket_group: docker\n  upstream: tcp://%s\n  raw_socket: %s\n  pki_dir: %s\n",
+			b.sock, d.addr, d.dockerSock, d.certs)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"doctor", "--config", cfg, "--socket", "/run/docker/plugins/" + idPlugin + ".sock", "--plugin-name", idPlugin,
+			"--docker-host", "unix://" + d.dockerSock, "--audit-log", d.auditLog, "--as-user", alice.Username,
+			"--daemon-json", filepath.Join(d.dir, "daemon.json")}
+		out, _ := d.dockwardCmd(t, append(args, "--json")...)
+		var rep doctorReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("doctor --json: %v\n%s", err, out)
+		}
+		text, _ := d.dockwardCmd(t, args...)
+		t.Logf("doctor with the broker:\n%s", text)
+		for _, c := range []struct{ id, want string }{
+			{"identity.raw_socket", d.dockerSock},
+			{"identity.upstream", d.addr + " is loopback"},
+			{"identity.pki", d.certs},
+			{"identity.caller", alice.Username},
+		} {
+			if st, detail := rep.check(c.id); st != "ok" || !strings.Contains(detail, c.want) {
+				t.Errorf("%s: %s %q, want ok with %q", c.id, st, detail, c.want)
+			}
+		}
+	})
+
+	t.Run("broker killed: the CLI fails, nothing answers in its place", func(t *testing.T) {
+		if o := as(t, alice, "version", "--format", "{{.Server.Version}}"); !o.succeeded() {
+			t.Fatalf("before the kill: %v", o)
+		}
+		if err := b.p.cmd.Process.Kill(); err != nil { // our process, by PID
+			t.Fatal(err)
+		}
+		<-b.p.done
+		o := as(t, alice, "version", "--format", "{{.Server.Version}}")
+		if o.succeeded() || !strings.Contains(o.msg, "Cannot connect to the Docker daemon") {
+			t.Fatalf("with the broker dead: %v", o)
+		}
+		t.Logf("broker dead: %v", o)
+		// root still has the raw socket; users do not.
+		if o := d.userO(t, alice, d.dockerSock, "", nil, "ps"); o.succeeded() {
+			t.Fatalf("%s reached the raw socket with the broker dead: %v", alice.Username, o)
+		}
+	})
+}
