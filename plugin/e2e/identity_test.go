@@ -357,6 +357,31 @@ func TestIdentityBroker(t *testing.T) {
 		}
 	})
 
+	t.Run("ownership: a container root made on the raw socket is nobody's until dockward own", func(t *testing.T) {
+		const old = "dw-id-old"
+		r := d.docker(t, append(append([]string{"create", "--name", old, "--label", "dockward-e2e=identity"}, hardened...), testImage, "sleep", "300")...)
+		if r.code != 0 {
+			t.Fatalf("root's create on the raw socket: %v", r)
+		}
+		id := strings.TrimSpace(r.stdout)
+		t.Cleanup(func() { d.docker(t, "rm", "-f", id) })
+		o := as(t, bob, "start", old)
+		expectRefused(t, o, "owner_only")
+		if !strings.Contains(o.msg, "belongs to nobody") {
+			t.Errorf("the refusal does not say it is nobody's: %v", o)
+		}
+		t.Logf("%v", o)
+		out, err := op.own(t, "container", old, "--user", bob.Username)
+		if err != nil || !strings.Contains(out, "now belongs to "+bob.Username+" (was nobody") {
+			t.Fatalf("dockward own container %s --user %s: %v: %s", old, bob.Username, err, out)
+		}
+		t.Logf("dockward own container %s --user %s: %s", old, bob.Username, strings.TrimSpace(out))
+		if o := as(t, bob, "start", old); !o.succeeded() {
+			t.Errorf("bob's start of the container given to him: %v", o)
+		}
+		expectRefused(t, as(t, alice, "stop", old), "owner_only")
+	})
+
 	// carol's groups as the host has them: her own (useradd --user-group),
 	// ci and docker, sorted as the plugin reports them.
 	carolGroups := []string{carol.Username, ci, "docker"}
