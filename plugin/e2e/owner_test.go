@@ -13,22 +13,23 @@ import (
 	"time"
 )
 
-// ownerPlugin is a dockward of the ownership test's own, in front of the
-// TLS daemon, that looks objects up on that daemon (the package's plugin
+// ownerPlugin is a dockward of the ownership (and the identity) test's own,
+// in front of the TLS daemon, that looks objects up on that daemon (the package's plugin
 // asks the package's daemon, which does not have them) and keeps its
 // ownership store and control socket in the daemon's directory.
 type ownerPlugin struct {
 	d                      *tlsDaemon
 	name, socket, log      string
 	policyDir, db, control string
+	extra                  []string // more serve flags
 	proc                   *proc
 }
 
 func (op *ownerPlugin) args() []string {
-	return []string{"serve", "--socket", op.socket, "--policy-dir", op.policyDir,
+	return append([]string{"serve", "--socket", op.socket, "--policy-dir", op.policyDir,
 		"--audit-log", filepath.Join(op.d.dir, "audit", "audit.log"),
 		"--docker-host", "unix://" + op.d.dockerSock,
-		"--owner-db", op.db, "--control-socket", op.control, "--log-level", "debug"}
+		"--owner-db", op.db, "--control-socket", op.control, "--log-level", "debug"}, op.extra...)
 }
 
 // start runs the plugin and waits for its socket.
