@@ -210,8 +210,11 @@ install_smoke() {
 	mkdir -p "$d/usr/bin"
 	echo '{"log-level": "warn"}' >"$d/daemon.json"
 	local envs=(PREFIX="$d/usr" ETC="$d/etc" DOCKER_CONFIG_FILE="$d/daemon.json")
+	local had_run=0
+	[[ -e /run/dockward ]] && had_run=1
 	env "${envs[@]}" bash install/install.sh || return
 	[[ -S /run/docker/plugins/dockward.sock ]] || { echo "install: no plugin socket"; return 1; }
+	[[ -S /run/dockward/control.sock ]] || { echo "install: no control socket (dockward own)"; return 1; }
 	grep -q '"dockward"' "$d/daemon.json" && grep -q '"log-level"' "$d/daemon.json" ||
 		{ echo "install: daemon.json not merged:"; cat "$d/daemon.json"; return 1; }
 	"$d/usr/bin/dockward" policy check "$d/etc/policies" || return
@@ -219,6 +222,7 @@ install_smoke() {
 	! grep -q '"dockward"' "$d/daemon.json" || { echo "uninstall: daemon.json still names dockward"; return 1; }
 	[[ ! -e /run/docker/plugins/dockward.sock ]] || { echo "uninstall: plugin socket left"; return 1; }
 	[[ ! -e "$d/usr/bin/dockward" ]] || { echo "uninstall: binary left"; return 1; }
+	((had_run)) || [[ ! -e /run/dockward ]] || { echo "uninstall: /run/dockward left"; return 1; }
 }
 
 # install_smoke_identity runs install.sh --identity into a scratch prefix,

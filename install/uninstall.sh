@@ -89,6 +89,9 @@ if [ -f /run/dockward.pid ]; then
 	rm -f /run/dockward.pid
 fi
 rm -f "$PREFIX/bin/dockward" /run/docker/plugins/dockward.sock /run/dockward/control.sock
+# The runtime directory (control socket, the raw socket's home under
+# identity): gone when empty; a raw socket dockerd still serves keeps it.
+rmdir /run/dockward 2>/dev/null || true
 rm -rf "$PREFIX/share/doc/dockward"
 if [ "$PURGE" -eq 1 ]; then
 	say "purging $ETC, /var/log/dockward and /var/lib/dockward"
