@@ -3,12 +3,15 @@ package authz
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
 
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/owner"
 )
 
 // BenchmarkDecision measures one decision in process: normalize + evaluate
@@ -54,6 +57,58 @@ func BenchmarkDecision(b *testing.B) {
 					h.audit.Reset()
 					h.mu.Unlock()
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecisionNamedUser is what identity (issue 12) adds to a
+// decision: a TLS user's groups, the level they select, and for an action
+// on an object its owner from a real bbolt store. Results: BENCHMARKS.md.
+func BenchmarkDecisionNamedUser(b *testing.B) {
+	hardened, err := os.ReadFile("../testdata/requests/allow/hardened_cli20_10.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fx fixture
+	if err := json.Unmarshal(hardened, &fx); err != nil {
+		b.Fatal(err)
+	}
+	s, err := owner.Open(filepath.Join(b.TempDir(), "owners.db"), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Put(owner.Container, idWeb, "alice", owner.KeepExisting, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	groups := input.StaticGroups{"alice": {"alice", "docker"}, "bob": {"bob", "docker"}}
+	named := func(user string, r authorization.Request) authorization.Request {
+		r.User, r.UserAuthNMethod = user, "TLS"
+		return r
+	}
+	cases := []struct {
+		name  string
+		req   authorization.Request
+		allow bool
+	}{
+		{"create_hardened", named("alice", authorization.Request{RequestMethod: "POST", RequestURI: fx.RequestURI,
+			RequestHeaders: fx.RequestHeaders, RequestBody: fx.RequestBody}), true},
+		{"stop_own", named("alice", authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/" + idWeb + "/stop"}), true},
+		{"stop_others", named("bob", authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/" + idWeb + "/stop"}), false},
+	}
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			h := newHarness(b, library, input.Builder{Lookup: ownerLookup, Owners: s, Groups: groups}, Options{})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if h.plugin.AuthZReq(bc.req).Allow != bc.allow {
+					b.Fatal("wrong decision")
+				}
+				h.mu.Lock()
+				h.audit.Reset()
+				h.mu.Unlock()
 			}
 		})
 	}
