@@ -440,3 +440,44 @@ func TestCreateUsingOthersObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildUsingOthersObjects: the classic builder (POST /build?version=1)
+// runs each RUN step in a container made inside the daemon with
+// NetworkMode = the networkmode query, so --network container:<c> shares
+// that container's network namespace and --network <net> joins that
+// network; neither is a create the plugin sees. The build itself must be
+// refused when they are another user's.
+func TestBuildUsingOthersObjects(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, filepath.Join(t.TempDir(), "owners.db"))
+	defer s.Close()
+	for _, r := range []struct{ kind, id, owner string }{
+		{owner.Network, idNet, "alice"}, {owner.Container, idWeb, "alice"}, {owner.Container, idOld, "bob"},
+	} {
+		if _, err := s.Put(r.kind, r.id, r.owner, owner.Replace, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: s, Groups: input.StaticGroups{}}, Options{})
+	for _, c := range []struct {
+		name, user, query string
+		allow             bool
+		msg               string
+	}{
+		{"bob builds in alice's container's network namespace", "bob", "networkmode=container:" + idWeb, false, "may not share the namespaces or volumes of container"},
+		{"bob builds in alice's network", "bob", "networkmode=net", false, "may not join network net"},
+		{"bob builds in his own container's namespace", "bob", "networkmode=container:" + idOld, true, ""},
+		{"alice builds in her network", "alice", "networkmode=net", true, ""},
+		{"bob builds on the default network", "bob", "networkmode=default", true, ""},
+		{"an admin builds in alice's network", "ops", "networkmode=net", true, ""},
+	} {
+		resp := h.plugin.AuthZReq(req(c.user, "POST", "/v1.41/build?version=1&t=x&"+c.query, ""))
+		if resp.Allow != c.allow {
+			t.Errorf("%s: allow = %v (%s%s), want %v", c.name, resp.Allow, resp.Msg, resp.Err, c.allow)
+			continue
+		}
+		if c.msg != "" && !strings.Contains(resp.Msg, c.msg) {
+			t.Errorf("%s: msg %q, want %q", c.name, resp.Msg, c.msg)
+		}
+	}
+}

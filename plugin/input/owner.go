@@ -152,6 +152,10 @@ func (v *views) owner(in *Input, raw []byte) error {
 		in.Owner = &Owner{Objects: []OwnedObject{}}
 		v.addUsed(in.Owner, in.Container)
 	}
+	if v.rt.Endpoint == "build" {
+		v.addBuildNetwork(in)
+		return nil
+	}
 	kind, ok := ownerTargets[v.rt.Endpoint]
 	if !ok {
 		return nil
@@ -275,4 +279,22 @@ func (v *views) addOwned(o *Owner, kind, ref, role string) {
 		}
 	}
 	o.Objects = append(o.Objects, obj)
+}
+
+// addBuildNetwork adds what a build's RUN steps use: the classic builder
+// (version=1) makes each step's container inside the daemon, with no
+// create the plugin sees, and NetworkMode = the networkmode query
+// (r.FormValue: the first value; every value is judged). container:<c>
+// shares c's network namespace, a user-defined name joins that network.
+func (v *views) addBuildNetwork(in *Input) {
+	for _, mode := range v.rt.Query["networkmode"] {
+		if in.Owner == nil {
+			in.Owner = &Owner{Objects: []OwnedObject{}}
+		}
+		if target, ok := cutPrefixFold(mode, "container:"); ok {
+			v.addOwned(in.Owner, owner.Container, target, "attach")
+		} else if userDefinedNetwork(mode) {
+			v.addOwned(in.Owner, owner.Network, mode, "attach")
+		}
+	}
 }

@@ -12,7 +12,8 @@
 #   update, network delete; service update, rollback, delete and logs (a task's
 #   logs too). A container create, and a service's task, may not mount a
 #   named volume, join a network, or share the namespaces or volumes of a
-#   container that another user owns (one nobody owns is shared). Prune
+#   container that another user owns (one nobody owns is shared); nor may a
+#   build's RUN steps (docker build --network <net> or container:<c>). Prune
 #   endpoints delete everyone's objects: admins only. An object nobody owns
 #   (made before dockward, or whose record was lost) is admins' only until
 #   `dockward own` gives it to someone. The rule judges only requests that
@@ -90,7 +91,7 @@ _refused(obj) if {
 
 # A container being created (or a service's task) uses the objects it
 # mounts, joins or shares; any other request does what its endpoint says.
-_creates := {"container.create", "service.create", "service.update"}
+_creates := {"container.create", "service.create", "service.update", "build"}
 
 _uses := {"volume": "mount", "network": "join", "container": "share the namespaces or volumes of"}
 

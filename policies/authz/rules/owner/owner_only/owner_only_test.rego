@@ -106,3 +106,10 @@ test_allow_create_using_own_and_shared_objects if {
 	count(rule.deny) == 0 with input as _req("container.create", "ops", [_obj("volume", "alice", "attach")])
 		with data.authz_config.admins as ["ops"]
 }
+
+test_deny_build_in_another_users_network if {
+	objs := [_obj("network", "alice", "attach")]
+	some v in rule.deny with input as _req("build", "bob", objs)
+	contains(v.msg, "may not join network")
+	count(rule.deny) == 0 with input as _req("build", "bob", [_obj("network", "", "attach")])
+}
