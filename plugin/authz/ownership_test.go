@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -472,6 +473,58 @@ func TestBuildUsingOthersObjects(t *testing.T) {
 		{"an admin builds in alice's network", "ops", "networkmode=net", true, ""},
 	} {
 		resp := h.plugin.AuthZReq(req(c.user, "POST", "/v1.41/build?version=1&t=x&"+c.query, ""))
+		if resp.Allow != c.allow {
+			t.Errorf("%s: allow = %v (%s%s), want %v", c.name, resp.Allow, resp.Msg, resp.Err, c.allow)
+			continue
+		}
+		if c.msg != "" && !strings.Contains(resp.Msg, c.msg) {
+			t.Errorf("%s: msg %q, want %q", c.name, resp.Msg, c.msg)
+		}
+	}
+}
+
+// namedLookup is ownerLookup where bob's container idOld is named "1111",
+// a prefix of alice's idWeb: the daemon resolves the name first and the
+// prefix once the name is gone.
+type namedLookup struct{ input.StaticLookup }
+
+func (l namedLookup) Container(ctx context.Context, ref string) (input.ContainerInfo, error) {
+	if ref == "1111" || ref == "cafe" {
+		c, err := l.StaticLookup.Container(ctx, idOld)
+		c.Name = ref
+		return c, err
+	}
+	return l.StaticLookup.Container(ctx, ref)
+}
+
+// TestNameThatIsAnIDPrefix: bob names his container after the start of
+// alice's container's id and sends docker stop <that name> while renaming
+// his own: the plugin resolved the name to bob's container, the daemon (name
+// gone) resolves the prefix to alice's. The reference must be refused while
+// it can mean alice's container.
+func TestNameThatIsAnIDPrefix(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, filepath.Join(t.TempDir(), "owners.db"))
+	defer s.Close()
+	for _, r := range []struct{ kind, id, owner string }{
+		{owner.Container, idWeb, "alice"}, {owner.Container, idOld, "bob"},
+	} {
+		if _, err := s.Put(r.kind, r.id, r.owner, owner.Replace, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: namedLookup{ownerLookup}, Owners: s, Groups: input.StaticGroups{}}, Options{})
+	for _, c := range []struct {
+		name, user, ref string
+		allow           bool
+		msg             string
+	}{
+		{"bob stops his container named as alice's id prefix", "bob", "1111", false, "name yours by its full id"},
+		{"bob stops it by its full id", "bob", idOld, true, ""},
+		{"bob stops his container whose hex name prefixes nobody's id", "bob", "cafe", true, ""},
+		{"alice stops bob's container by that name", "alice", "1111", false, "belongs to another user"},
+	} {
+		resp := h.plugin.AuthZReq(req(c.user, "POST", "/v1.41/containers/"+c.ref+"/stop", ""))
 		if resp.Allow != c.allow {
 			t.Errorf("%s: allow = %v (%s%s), want %v", c.name, resp.Allow, resp.Msg, resp.Err, c.allow)
 			continue

@@ -3,6 +3,7 @@ package input
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/moby/moby/api/types/network"
 
@@ -279,6 +280,45 @@ func (v *views) addOwned(o *Owner, kind, ref, role string) {
 		}
 	}
 	o.Objects = append(o.Objects, obj)
+	if kind != owner.Volume && ref != obj.ID && !strings.HasPrefix(obj.ID, ref) && hexRef(ref) {
+		v.addPrefixed(o, kind, ref, obj.ID, role)
+	}
+}
+
+// addPrefixed adds, for a reference the daemon resolved by name, every
+// other object whose id it is a prefix of: the daemon resolves a full id,
+// then a name, then an id prefix, so once the named object is renamed or
+// removed (by the caller, between this check and the handler) the same
+// reference acts on the object with that prefix. Each must pass as the
+// named one does; a user who names objects after someone else's id is
+// told to use the full id.
+func (v *views) addPrefixed(o *Owner, kind, ref, named, role string) {
+	pl, ok := v.lookup().(PrefixLookup)
+	if !ok {
+		v.unknown(fmt.Sprintf("which %ss have an id starting with %s (the daemon's fallback for the name %s)", kind, ref, ref), errors.New("the lookup cannot list id prefixes"))
+		return
+	}
+	ids, err := pl.IDsWithPrefix(v.ctx, kind, ref)
+	if err != nil {
+		v.unknown(fmt.Sprintf("which %ss have an id starting with %s (the daemon's fallback for the name %s)", kind, ref, ref), err)
+		return
+	}
+	for _, id := range ids {
+		if id == named {
+			continue
+		}
+		n := len(o.Objects)
+		v.addOwned(o, kind, id, role)
+		for i := n; i < len(o.Objects); i++ {
+			o.Objects[i].Ref = ref
+		}
+	}
+}
+
+// hexRef reports whether ref could be an id prefix: lowercase hex, as the
+// daemon's ids are.
+func hexRef(ref string) bool {
+	return ref != "" && strings.Trim(ref, "0123456789abcdef") == ""
 }
 
 // addBuildNetwork adds what a build's RUN steps use: the classic builder

@@ -125,7 +125,16 @@ _verbs := {
 	"container.wait": "wait for",
 }
 
-_named(obj) := sprintf("%s (%s)", [obj.name, substring(obj.id, 0, 12)]) if {
+# A reference that names one object and is an id prefix of another: the
+# daemon acts on the other once the named one is renamed or removed.
+_named(obj) := sprintf("%s (%s), whose id starts with %q, which also names a %s of yours (if that one is renamed or removed first, the daemon acts on this one): name yours by its full id", [
+	obj.name, substring(obj.id, 0, 12), obj.ref, obj.kind,
+]) if {
+	some other in input.owner.objects
+	other.ref == obj.ref
+	other.name == obj.ref
+	other.id != obj.id
+} else := sprintf("%s (%s)", [obj.name, substring(obj.id, 0, 12)]) if {
 	obj.name != ""
 	obj.name != obj.id
 } else := substring(obj.id, 0, 64)
