@@ -237,7 +237,7 @@ func (s StaticLookup) IDsWithPrefix(_ context.Context, kind, prefix string) ([]s
 	}
 	var ids []string
 	for _, k := range keys {
-		if len(k) == 64 && strings.HasPrefix(k, prefix) && strings.Trim(k, "0123456789abcdef") == "" {
+		if len(k) >= 25 && strings.HasPrefix(k, prefix) && strings.Trim(k, "0123456789abcdefghijklmnopqrstuvwxyz") == "" {
 			ids = append(ids, k)
 		}
 	}

@@ -280,7 +280,7 @@ func (v *views) addOwned(o *Owner, kind, ref, role string) {
 		}
 	}
 	o.Objects = append(o.Objects, obj)
-	if kind != owner.Volume && ref != obj.ID && !strings.HasPrefix(obj.ID, ref) && hexRef(ref) {
+	if kind != owner.Volume && ref != obj.ID && !strings.HasPrefix(obj.ID, ref) && idLike(kind, ref) {
 		v.addPrefixed(o, kind, ref, obj.ID, role)
 	}
 }
@@ -315,10 +315,15 @@ func (v *views) addPrefixed(o *Owner, kind, ref, named, role string) {
 	}
 }
 
-// hexRef reports whether ref could be an id prefix: lowercase hex, as the
-// daemon's ids are.
-func hexRef(ref string) bool {
-	return ref != "" && strings.Trim(ref, "0123456789abcdef") == ""
+// idLike reports whether ref could be an id prefix of kind: lowercase hex
+// for containers (and local networks), lowercase base 36 for what swarm
+// makes (services, overlay networks).
+func idLike(kind, ref string) bool {
+	digits := "0123456789abcdef"
+	if kind != owner.Container {
+		digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	}
+	return ref != "" && strings.Trim(ref, digits) == ""
 }
 
 // addBuildNetwork adds what a build's RUN steps use: the classic builder
