@@ -196,6 +196,8 @@ func TestOwnership(t *testing.T) {
 		// the mode: BuildKit has no container: network).
 		if o := d.as(t, alice, "build", "--network", "container:"+id, "-t", "dw-own-build", ctxDir); strings.Contains(o.msg, "owner_only") {
 			t.Errorf("alice's build in her own container's namespace refused by owner_only: %v", o)
+		} else {
+			t.Logf("alice's build in her container's network namespace (exit %d): %s", o.code, lastLine(o.msg))
 		}
 		d.docker(t, "rmi", "-f", "dw-own-build")
 	})
@@ -354,3 +356,4 @@ func editPolicyData(dir string, edit func(map[string]any)) error {
 	}
 	return os.Rename(tmp, path)
 }
+
