@@ -513,7 +513,39 @@ func TestNameThatIsAnIDPrefix(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: namedLookup{ownerLookup}, Owners: s, Groups: input.StaticGroups{}}, Options{})
+	// bob's network "bbbb" and alice's network whose id starts with bbbb.
+	const idBobNet, idAliceNet = "5555555555555555555555555555555555555555555555555555555555555555", "bbbb555555555555555555555555555555555555555555555555555555555555"
+	for _, r := range []struct{ kind, id, owner string }{
+		{owner.Network, idBobNet, "bob"}, {owner.Network, idAliceNet, "alice"},
+	} {
+		if _, err := s.Put(r.kind, r.id, r.owner, owner.Replace, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lookup := ownerLookup
+	lookup.Networks = map[string]input.NetworkInfo{
+		"bbbb":     {ID: idBobNet, Name: "bbbb", Driver: "bridge"},
+		idBobNet:   {ID: idBobNet, Name: "bbbb", Driver: "bridge"},
+		idAliceNet: {ID: idAliceNet, Name: "anet", Driver: "bridge"},
+	}
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: namedLookup{lookup}, Owners: s, Groups: input.StaticGroups{}}, Options{})
+	withNet := func(network string) string {
+		return strings.Replace(hardenedBody, `"ReadonlyRootfs":true`, `"ReadonlyRootfs":true,"NetworkMode":"`+network+`"`, 1)
+	}
+	for _, c := range []struct{ name, body string }{
+		{"bob's create joins his network named as alice's network's id prefix", withNet("bbbb")},
+	} {
+		resp := h.plugin.AuthZReq(req("bob", "POST", "/v1.41/containers/create", c.body))
+		if resp.Allow || !strings.Contains(resp.Msg, "name yours by its full id") {
+			t.Errorf("%s: allow = %v (%s%s), want refused: name yours by its full id", c.name, resp.Allow, resp.Msg, resp.Err)
+		}
+	}
+	if resp := h.plugin.AuthZReq(req("bob", "DELETE", "/v1.41/networks/bbbb", "")); resp.Allow || !strings.Contains(resp.Msg, "name yours by its full id") {
+		t.Errorf("bob's network rm bbbb: allow = %v (%s%s), want refused", resp.Allow, resp.Msg, resp.Err)
+	}
+	if resp := h.plugin.AuthZReq(req("bob", "DELETE", "/v1.41/networks/"+idBobNet, "")); !resp.Allow {
+		t.Errorf("bob's network rm by full id refused: %s%s", resp.Msg, resp.Err)
+	}
 	for _, c := range []struct {
 		name, user, ref string
 		allow           bool

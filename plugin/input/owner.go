@@ -90,6 +90,9 @@ func (v *views) addUsed(o *Owner, c *Container) {
 		}
 		o.Objects = append(o.Objects, OwnedObject{Kind: owner.Network, Ref: n.Ref, ID: n.ID, Name: n.Name, Owner: rec.Owner,
 			Role: "attach", Predefined: predefinedNetworks[n.Name] && n.Scope != "swarm", OwnerFrom: from(rec.Owner)})
+		if n.Ref != "" && n.Ref != n.ID && !strings.HasPrefix(n.ID, n.Ref) && idLike(owner.Network, n.Ref) {
+			v.addPrefixed(o, owner.Network, n.Ref, n.ID, "attach")
+		}
 	}
 	seen := map[string]bool{}
 	for _, m := range c.Mounts {
