@@ -356,4 +356,3 @@ func editPolicyData(dir string, edit func(map[string]any)) error {
 	}
 	return os.Rename(tmp, path)
 }
-
