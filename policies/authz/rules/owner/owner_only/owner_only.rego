@@ -13,7 +13,10 @@
 #   logs too). A container create, and a service's task, may not mount a
 #   named volume, join a network, or share the namespaces or volumes of a
 #   container that another user owns (one nobody owns is shared); nor may a
-#   build's RUN steps (docker build --network <net> or container:<c>). Prune
+#   build's RUN steps (docker build --network <net> or container:<c>). A
+#   name that is also the start of another object's id is judged as both
+#   (the daemon falls back to the id prefix once the named one is renamed
+#   or removed): name your object by its full id. Prune
 #   endpoints delete everyone's objects: admins only. An object nobody owns
 #   (made before dockward, or whose record was lost) is admins' only until
 #   `dockward own` gives it to someone. The rule judges only requests that
