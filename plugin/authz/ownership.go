@@ -113,6 +113,19 @@ func (p *Plugin) note(ctx context.Context, req authorization.Request, rt routeIn
 			}
 		}
 		p.pending.Add(pendingKey(req), f)
+	case rt.endpoint == "service.create" || rt.endpoint == "service.update" || rt.endpoint == "container.create":
+		// A service's tasks (swarm, inside the daemon) and an anonymous
+		// caller's create make the named volumes they mount that do not
+		// exist, and record no owner for them: a record left for a
+		// volume of that name that is gone (removed on the raw socket,
+		// a removal whose record could not be deleted) would hand the
+		// new volume to its old owner.
+		if in != nil && in.Container != nil {
+			p.dropStaleVolumes(ctx, in.Container.Mounts)
+		}
+	case rt.endpoint == "volume.create" && in != nil && in.Volume != nil && in.Volume.Name != "":
+		// An anonymous caller's volume create (a user's is case above).
+		p.dropStaleVolumes(ctx, []input.Mount{{Type: "volume", Source: in.Volume.Name}})
 	case deleteKinds[rt.endpoint] != "":
 		kind := deleteKinds[rt.endpoint]
 		f := pendingFact{at: time.Now(), kind: kind}
@@ -141,6 +154,27 @@ func (p *Plugin) note(ctx context.Context, req authorization.Request, rt routeIn
 		if f.id != "" || f.unknownID {
 			p.pending.Add(pendingKey(req), f)
 		}
+	}
+}
+
+// dropStaleVolumes deletes the records of named volumes that do not exist
+// (an answer other than "not found" leaves the record: it may be live).
+func (p *Plugin) dropStaleVolumes(ctx context.Context, mounts []input.Mount) {
+	if n, err := p.owners().Len(); err != nil || n == 0 {
+		return // nothing recorded (identity was never on): no lookups
+	}
+	for _, m := range mounts {
+		if m.Type != "volume" || m.Source == "" {
+			continue
+		}
+		if _, found, err := p.owners().Lookup(owner.Volume, m.Source); err != nil || !found {
+			continue
+		}
+		if _, _, err := p.lookup().Volume(ctx, m.Source); !errors.Is(err, input.ErrNotFound) {
+			continue
+		}
+		p.forget(owner.Volume, m.Source, logrus.Fields{"endpoint": "stale volume record"})
+		p.log.WithField("volume", m.Source).Info("ownership record of a volume that is gone removed: the volume this request makes is nobody's")
 	}
 }
 

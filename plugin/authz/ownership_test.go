@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -142,6 +143,12 @@ func TestAuthZResRecords(t *testing.T) {
 			status: 201, body: `{"Id":"` + idWeb + `"}`, kind: owner.Volume, id: "shared", owner: ""},
 		{name: "anonymous create: nobody's", r: req("", "POST", "/v1.41/containers/create", hardenedBody),
 			status: 201, body: `{"Id":"` + idWeb + `"}`, kind: owner.Container, id: idWeb, owner: ""},
+		{name: "anonymous docker run -v gone:/data: the stale record of a volume that is gone goes", seed: map[string]string{"volume/gone": "alice"},
+			r: req("", "POST", "/v1.41/containers/create", withBinds("gone:/data")), status: 201, body: `{"Id":"` + idWeb + `"}`, kind: owner.Volume, id: "gone", owner: ""},
+		{name: "anonymous volume create over a stale record: nobody's", seed: map[string]string{"volume/gone": "alice"},
+			r: req("", "POST", "/v1.41/volumes/create", `{"Name":"gone"}`), status: 201, body: `{"Name":"gone"}`, kind: owner.Volume, id: "gone", owner: ""},
+		{name: "anonymous volume create of a volume that exists: its record stays", seed: map[string]string{"volume/data": "alice"},
+			r: req("", "POST", "/v1.41/volumes/create", `{"Name":"data"}`), status: 201, body: `{"Name":"data"}`, kind: owner.Volume, id: "data", owner: "alice"},
 		{name: "failed create: nothing", r: req("alice", "POST", "/v1.41/containers/create", hardenedBody),
 			status: 409, body: `{"message":"Conflict"}`, kind: owner.Container, id: idWeb, owner: ""},
 		{name: "service create {ID}", r: req("alice", "POST", "/v1.41/services/create", `{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"busybox"}}}`),
@@ -431,6 +438,131 @@ func TestCreateUsingOthersObjects(t *testing.T) {
 		{"anonymous: not judged", "", withBinds("data:/data"), true, ""},
 	} {
 		resp := h.plugin.AuthZReq(req(c.user, "POST", "/v1.41/containers/create", c.body))
+		if resp.Allow != c.allow {
+			t.Errorf("%s: allow = %v (%s%s), want %v", c.name, resp.Allow, resp.Msg, resp.Err, c.allow)
+			continue
+		}
+		if c.msg != "" && !strings.Contains(resp.Msg, c.msg) {
+			t.Errorf("%s: msg %q, want %q", c.name, resp.Msg, c.msg)
+		}
+	}
+}
+
+// TestBuildUsingOthersObjects: the classic builder (POST /build?version=1)
+// runs each RUN step in a container made inside the daemon with
+// NetworkMode = the networkmode query, so --network container:<c> shares
+// that container's network namespace and --network <net> joins that
+// network; neither is a create the plugin sees. The build itself must be
+// refused when they are another user's.
+func TestBuildUsingOthersObjects(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, filepath.Join(t.TempDir(), "owners.db"))
+	defer s.Close()
+	for _, r := range []struct{ kind, id, owner string }{
+		{owner.Network, idNet, "alice"}, {owner.Container, idWeb, "alice"}, {owner.Container, idOld, "bob"},
+	} {
+		if _, err := s.Put(r.kind, r.id, r.owner, owner.Replace, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: ownerLookup, Owners: s, Groups: input.StaticGroups{}}, Options{})
+	for _, c := range []struct {
+		name, user, query string
+		allow             bool
+		msg               string
+	}{
+		{"bob builds in alice's container's network namespace", "bob", "networkmode=container:" + idWeb, false, "may not share the namespaces or volumes of container"},
+		{"bob builds in alice's network", "bob", "networkmode=net", false, "may not join network net"},
+		{"bob builds in his own container's namespace", "bob", "networkmode=container:" + idOld, true, ""},
+		{"alice builds in her network", "alice", "networkmode=net", true, ""},
+		{"bob builds on the default network", "bob", "networkmode=default", true, ""},
+		{"an admin builds in alice's network", "ops", "networkmode=net", true, ""},
+	} {
+		resp := h.plugin.AuthZReq(req(c.user, "POST", "/v1.41/build?version=1&t=x&"+c.query, ""))
+		if resp.Allow != c.allow {
+			t.Errorf("%s: allow = %v (%s%s), want %v", c.name, resp.Allow, resp.Msg, resp.Err, c.allow)
+			continue
+		}
+		if c.msg != "" && !strings.Contains(resp.Msg, c.msg) {
+			t.Errorf("%s: msg %q, want %q", c.name, resp.Msg, c.msg)
+		}
+	}
+}
+
+// namedLookup is ownerLookup where bob's container idOld is named "1111",
+// a prefix of alice's idWeb: the daemon resolves the name first and the
+// prefix once the name is gone.
+type namedLookup struct{ input.StaticLookup }
+
+func (l namedLookup) Container(ctx context.Context, ref string) (input.ContainerInfo, error) {
+	if ref == "1111" || ref == "cafe" {
+		c, err := l.StaticLookup.Container(ctx, idOld)
+		c.Name = ref
+		return c, err
+	}
+	return l.StaticLookup.Container(ctx, ref)
+}
+
+// TestNameThatIsAnIDPrefix: bob names his container after the start of
+// alice's container's id and sends docker stop <that name> while renaming
+// his own: the plugin resolved the name to bob's container, the daemon (name
+// gone) resolves the prefix to alice's. The reference must be refused while
+// it can mean alice's container.
+func TestNameThatIsAnIDPrefix(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, filepath.Join(t.TempDir(), "owners.db"))
+	defer s.Close()
+	for _, r := range []struct{ kind, id, owner string }{
+		{owner.Container, idWeb, "alice"}, {owner.Container, idOld, "bob"},
+	} {
+		if _, err := s.Put(r.kind, r.id, r.owner, owner.Replace, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// bob's network "bbbb" and alice's network whose id starts with bbbb.
+	const idBobNet, idAliceNet = "5555555555555555555555555555555555555555555555555555555555555555", "bbbb555555555555555555555555555555555555555555555555555555555555"
+	for _, r := range []struct{ kind, id, owner string }{
+		{owner.Network, idBobNet, "bob"}, {owner.Network, idAliceNet, "alice"},
+	} {
+		if _, err := s.Put(r.kind, r.id, r.owner, owner.Replace, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lookup := ownerLookup
+	lookup.Networks = map[string]input.NetworkInfo{
+		"bbbb":     {ID: idBobNet, Name: "bbbb", Driver: "bridge"},
+		idBobNet:   {ID: idBobNet, Name: "bbbb", Driver: "bridge"},
+		idAliceNet: {ID: idAliceNet, Name: "anet", Driver: "bridge"},
+	}
+	h := newHarness(t, adminPolicy(t), input.Builder{Lookup: namedLookup{lookup}, Owners: s, Groups: input.StaticGroups{}}, Options{})
+	withNet := func(network string) string {
+		return strings.Replace(hardenedBody, `"ReadonlyRootfs":true`, `"ReadonlyRootfs":true,"NetworkMode":"`+network+`"`, 1)
+	}
+	for _, c := range []struct{ name, body string }{
+		{"bob's create joins his network named as alice's network's id prefix", withNet("bbbb")},
+	} {
+		resp := h.plugin.AuthZReq(req("bob", "POST", "/v1.41/containers/create", c.body))
+		if resp.Allow || !strings.Contains(resp.Msg, "name yours by its full id") {
+			t.Errorf("%s: allow = %v (%s%s), want refused: name yours by its full id", c.name, resp.Allow, resp.Msg, resp.Err)
+		}
+	}
+	if resp := h.plugin.AuthZReq(req("bob", "DELETE", "/v1.41/networks/bbbb", "")); resp.Allow || !strings.Contains(resp.Msg, "name yours by its full id") {
+		t.Errorf("bob's network rm bbbb: allow = %v (%s%s), want refused", resp.Allow, resp.Msg, resp.Err)
+	}
+	if resp := h.plugin.AuthZReq(req("bob", "DELETE", "/v1.41/networks/"+idBobNet, "")); !resp.Allow {
+		t.Errorf("bob's network rm by full id refused: %s%s", resp.Msg, resp.Err)
+	}
+	for _, c := range []struct {
+		name, user, ref string
+		allow           bool
+		msg             string
+	}{
+		{"bob stops his container named as alice's id prefix", "bob", "1111", false, "name yours by its full id"},
+		{"bob stops it by its full id", "bob", idOld, true, ""},
+		{"bob stops his container whose hex name prefixes nobody's id", "bob", "cafe", true, ""},
+		{"alice stops bob's container by that name", "alice", "1111", false, "belongs to another user"},
+	} {
+		resp := h.plugin.AuthZReq(req(c.user, "POST", "/v1.41/containers/"+c.ref+"/stop", ""))
 		if resp.Allow != c.allow {
 			t.Errorf("%s: allow = %v (%s%s), want %v", c.name, resp.Allow, resp.Msg, resp.Err, c.allow)
 			continue

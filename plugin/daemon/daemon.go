@@ -268,3 +268,51 @@ func (c *Client) defaultCgroupnsCached(ctx context.Context) string {
 	}
 	return c.cgroupns
 }
+
+// IDsWithPrefix returns the full ids of the containers, networks or
+// services whose id starts with prefix: what the daemon falls back to for a
+// reference that is neither an id nor a name (owner_only needs it for a
+// reference that is a name now and may be a prefix by the time the handler
+// runs). The daemon's id filters are substring (containers) or prefix
+// matches; the answer is narrowed here to prefixes.
+func (c *Client) IDsWithPrefix(ctx context.Context, kind, prefix string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	f := make(client.Filters).Add("id", prefix)
+	var ids []string
+	switch kind {
+	case "container":
+		res, err := c.c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		if err != nil {
+			return nil, fmt.Errorf("list containers with id prefix %s: %w", prefix, err)
+		}
+		for _, s := range res.Items {
+			ids = append(ids, s.ID)
+		}
+	case "network":
+		res, err := c.c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+		if err != nil {
+			return nil, fmt.Errorf("list networks with id prefix %s: %w", prefix, err)
+		}
+		for _, n := range res.Items {
+			ids = append(ids, n.ID)
+		}
+	case "service":
+		res, err := c.c.ServiceList(ctx, client.ServiceListOptions{Filters: f})
+		if err != nil {
+			return nil, fmt.Errorf("list services with id prefix %s: %w", prefix, err)
+		}
+		for _, s := range res.Items {
+			ids = append(ids, s.ID)
+		}
+	default:
+		return nil, fmt.Errorf("no id prefixes for %s", kind)
+	}
+	out := ids[:0]
+	for _, id := range ids {
+		if strings.HasPrefix(id, prefix) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

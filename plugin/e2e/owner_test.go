@@ -171,6 +171,37 @@ func TestOwnership(t *testing.T) {
 		allowed(t, d.as(t, alice, "unpause", web))
 	})
 
+	t.Run("bob may not reach alice's container through a name that is its id prefix", func(t *testing.T) {
+		// The daemon resolves a full id, then a name, then an id prefix:
+		// once bob renames his container (between dockward's check and
+		// the handler), the name stops alice's.
+		prefix := id[:12]
+		mine := run(bob, prefix)
+		denied(t, d.as(t, bob, "stop", "-t", "1", prefix), "name yours by its full id", alice)
+		allowed(t, d.as(t, bob, "stop", "-t", "1", mine))
+		allowed(t, d.as(t, bob, "rm", "-f", mine))
+		if out := d.mustDocker(t, "inspect", "--format", "{{.State.Running}}", id); strings.TrimSpace(out) != "true" {
+			t.Errorf("BYPASS: alice's container is now running=%q", out)
+		}
+	})
+	t.Run("bob may not build in alice's container's network namespace", func(t *testing.T) {
+		// The classic builder runs RUN steps with NetworkMode = the
+		// networkmode query, in containers made inside the daemon.
+		ctxDir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM "+testImage+"\nRUN true\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		denied(t, d.as(t, bob, "build", "--network", "container:"+id, "-t", "dw-own-build", ctxDir), "may not share the namespaces or volumes of container", alice)
+		// Hers: owner_only lets it through (the builder may still refuse
+		// the mode: BuildKit has no container: network).
+		if o := d.as(t, alice, "build", "--network", "container:"+id, "-t", "dw-own-build", ctxDir); strings.Contains(o.msg, "owner_only") {
+			t.Errorf("alice's build in her own container's namespace refused by owner_only: %v", o)
+		} else {
+			t.Logf("alice's build in her container's network namespace (exit %d): %s", o.code, lastLine(o.msg))
+		}
+		d.docker(t, "rmi", "-f", "dw-own-build")
+	})
+
 	t.Run("alice's volume and network: bob may not remove them", func(t *testing.T) {
 		allowed(t, d.as(t, alice, "volume", "create", "dw-own-vol"))
 		allowed(t, d.as(t, alice, "network", "create", "dw-own-net"))

@@ -3,6 +3,7 @@ package input
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/swarm"
@@ -85,6 +86,16 @@ type Lookup interface {
 	// Task returns the id of the service a swarm task belongs to
 	// (GET /tasks/{id}); ErrNotFound when the manager has no such task.
 	Task(ctx context.Context, id string) (serviceID string, err error)
+}
+
+// PrefixLookup is a Lookup that can list the full ids that start with a
+// prefix (kind: container, network, service). The daemon resolves a
+// reference as a full id, then a name, then an id prefix; a name that is
+// also a prefix of another object's id resolves to that object once the
+// named one is renamed or removed, which the caller can do between the
+// plugin's check and the handler.
+type PrefixLookup interface {
+	IDsWithPrefix(ctx context.Context, kind, prefix string) ([]string, error)
 }
 
 // noLookup is used when the plugin has no daemon to ask: every lookup
@@ -210,6 +221,27 @@ func (s StaticLookup) Exec(_ context.Context, id string) (string, error) {
 		return c, nil
 	}
 	return "", ErrNotFound
+}
+
+// IDsWithPrefix implements PrefixLookup: the keys of the kind's map that
+// are full ids starting with prefix.
+func (s StaticLookup) IDsWithPrefix(_ context.Context, kind, prefix string) ([]string, error) {
+	var keys []string
+	switch kind {
+	case "container":
+		keys = sortedKeys(s.Containers)
+	case "network":
+		keys = sortedKeys(s.Networks)
+	case "service":
+		keys = sortedKeys(s.Services)
+	}
+	var ids []string
+	for _, k := range keys {
+		if len(k) >= 25 && strings.HasPrefix(k, prefix) && strings.Trim(k, "0123456789abcdefghijklmnopqrstuvwxyz") == "" {
+			ids = append(ids, k)
+		}
+	}
+	return ids, nil
 }
 
 // Task implements Lookup.

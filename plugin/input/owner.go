@@ -3,6 +3,7 @@ package input
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/moby/moby/api/types/network"
 
@@ -89,6 +90,9 @@ func (v *views) addUsed(o *Owner, c *Container) {
 		}
 		o.Objects = append(o.Objects, OwnedObject{Kind: owner.Network, Ref: n.Ref, ID: n.ID, Name: n.Name, Owner: rec.Owner,
 			Role: "attach", Predefined: predefinedNetworks[n.Name] && n.Scope != "swarm", OwnerFrom: from(rec.Owner)})
+		if n.Ref != "" && n.Ref != n.ID && !strings.HasPrefix(n.ID, n.Ref) && idLike(owner.Network, n.Ref) {
+			v.addPrefixed(o, owner.Network, n.Ref, n.ID, "attach")
+		}
 	}
 	seen := map[string]bool{}
 	for _, m := range c.Mounts {
@@ -151,6 +155,10 @@ func (v *views) owner(in *Input, raw []byte) error {
 	if uses[v.rt.Endpoint] && in.Container != nil {
 		in.Owner = &Owner{Objects: []OwnedObject{}}
 		v.addUsed(in.Owner, in.Container)
+	}
+	if v.rt.Endpoint == "build" {
+		v.addBuildNetwork(in)
+		return nil
 	}
 	kind, ok := ownerTargets[v.rt.Endpoint]
 	if !ok {
@@ -275,4 +283,66 @@ func (v *views) addOwned(o *Owner, kind, ref, role string) {
 		}
 	}
 	o.Objects = append(o.Objects, obj)
+	if kind != owner.Volume && ref != obj.ID && !strings.HasPrefix(obj.ID, ref) && idLike(kind, ref) {
+		v.addPrefixed(o, kind, ref, obj.ID, role)
+	}
+}
+
+// addPrefixed adds, for a reference the daemon resolved by name, every
+// other object whose id it is a prefix of: the daemon resolves a full id,
+// then a name, then an id prefix, so once the named object is renamed or
+// removed (by the caller, between this check and the handler) the same
+// reference acts on the object with that prefix. Each must pass as the
+// named one does; a user who names objects after someone else's id is
+// told to use the full id.
+func (v *views) addPrefixed(o *Owner, kind, ref, named, role string) {
+	pl, ok := v.lookup().(PrefixLookup)
+	if !ok {
+		v.unknown(fmt.Sprintf("which %ss have an id starting with %s (the daemon's fallback for the name %s)", kind, ref, ref), errors.New("the lookup cannot list id prefixes"))
+		return
+	}
+	ids, err := pl.IDsWithPrefix(v.ctx, kind, ref)
+	if err != nil {
+		v.unknown(fmt.Sprintf("which %ss have an id starting with %s (the daemon's fallback for the name %s)", kind, ref, ref), err)
+		return
+	}
+	for _, id := range ids {
+		if id == named {
+			continue
+		}
+		n := len(o.Objects)
+		v.addOwned(o, kind, id, role)
+		for i := n; i < len(o.Objects); i++ {
+			o.Objects[i].Ref = ref
+		}
+	}
+}
+
+// idLike reports whether ref could be an id prefix of kind: lowercase hex
+// for containers (and local networks), lowercase base 36 for what swarm
+// makes (services, overlay networks).
+func idLike(kind, ref string) bool {
+	digits := "0123456789abcdef"
+	if kind != owner.Container {
+		digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	}
+	return ref != "" && strings.Trim(ref, digits) == ""
+}
+
+// addBuildNetwork adds what a build's RUN steps use: the classic builder
+// (version=1) makes each step's container inside the daemon, with no
+// create the plugin sees, and NetworkMode = the networkmode query
+// (r.FormValue: the first value; every value is judged). container:<c>
+// shares c's network namespace, a user-defined name joins that network.
+func (v *views) addBuildNetwork(in *Input) {
+	for _, mode := range v.rt.Query["networkmode"] {
+		if in.Owner == nil {
+			in.Owner = &Owner{Objects: []OwnedObject{}}
+		}
+		if target, ok := cutPrefixFold(mode, "container:"); ok {
+			v.addOwned(in.Owner, owner.Container, target, "attach")
+		} else if userDefinedNetwork(mode) {
+			v.addOwned(in.Owner, owner.Network, mode, "attach")
+		}
+	}
 }

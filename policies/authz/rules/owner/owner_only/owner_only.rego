@@ -12,7 +12,11 @@
 #   update, network delete; service update, rollback, delete and logs (a task's
 #   logs too). A container create, and a service's task, may not mount a
 #   named volume, join a network, or share the namespaces or volumes of a
-#   container that another user owns (one nobody owns is shared). Prune
+#   container that another user owns (one nobody owns is shared); nor may a
+#   build's RUN steps (docker build --network <net> or container:<c>). A
+#   name that is also the start of another object's id is judged as both
+#   (the daemon falls back to the id prefix once the named one is renamed
+#   or removed): name your object by its full id. Prune
 #   endpoints delete everyone's objects: admins only. An object nobody owns
 #   (made before dockward, or whose record was lost) is admins' only until
 #   `dockward own` gives it to someone. The rule judges only requests that
@@ -90,7 +94,7 @@ _refused(obj) if {
 
 # A container being created (or a service's task) uses the objects it
 # mounts, joins or shares; any other request does what its endpoint says.
-_creates := {"container.create", "service.create", "service.update"}
+_creates := {"container.create", "service.create", "service.update", "build"}
 
 _uses := {"volume": "mount", "network": "join", "container": "share the namespaces or volumes of"}
 
@@ -124,7 +128,16 @@ _verbs := {
 	"container.wait": "wait for",
 }
 
-_named(obj) := sprintf("%s (%s)", [obj.name, substring(obj.id, 0, 12)]) if {
+# A reference that names one object and is an id prefix of another: the
+# daemon acts on the other once the named one is renamed or removed.
+_named(obj) := sprintf("%s (%s), whose id starts with %q, which also names a %s of yours (if that one is renamed or removed first, the daemon acts on this one): name yours by its full id", [
+	obj.name, substring(obj.id, 0, 12), obj.ref, obj.kind,
+]) if {
+	some other in input.owner.objects
+	other.ref == obj.ref
+	other.name == obj.ref
+	other.id != obj.id
+} else := sprintf("%s (%s)", [obj.name, substring(obj.id, 0, 12)]) if {
 	obj.name != ""
 	obj.name != obj.id
 } else := substring(obj.id, 0, 64)

@@ -106,3 +106,20 @@ test_allow_create_using_own_and_shared_objects if {
 	count(rule.deny) == 0 with input as _req("container.create", "ops", [_obj("volume", "alice", "attach")])
 		with data.authz_config.admins as ["ops"]
 }
+
+test_deny_build_in_another_users_network if {
+	objs := [_obj("network", "alice", "attach")]
+	some v in rule.deny with input as _req("build", "bob", objs)
+	contains(v.msg, "may not join network")
+	count(rule.deny) == 0 with input as _req("build", "bob", [_obj("network", "", "attach")])
+}
+
+# bob's container is named "1111", a prefix of alice's container's id: the
+# daemon would stop alice's once bob renames his between check and handler.
+test_deny_name_that_is_another_users_id_prefix if {
+	mine := {"kind": "container", "ref": "1111", "id": "abcd", "name": "1111", "owner": "bob", "role": "target"}
+	hers := {"kind": "container", "ref": "1111", "id": "1111ffff", "name": "web", "owner": "alice", "role": "target"}
+	some v in rule.deny with input as _req("container.stop", "bob", [mine, hers])
+	contains(v.msg, "name yours by its full id")
+	count(rule.deny) == 1 with input as _req("container.stop", "bob", [mine, hers])
+}
