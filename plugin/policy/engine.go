@@ -122,15 +122,37 @@ func LoadAtLevel(ctx context.Context, dir, level string) (*Compiled, error) {
 // contract and the decision entrypoint. origin names the source in errors.
 // The caller sets Source and Revision.
 func Compile(ctx context.Context, origin string, modules map[string]*ast.Module, data map[string]any) (*Compiled, error) {
+	return compileIndexed(ctx, origin, modules, data, true)
+}
+
+// compileIndexed is Compile; without indexed, main.rego evaluates every rule on
+// every request (the differential test's reference).
+func compileIndexed(ctx context.Context, origin string, modules map[string]*ast.Module, data map[string]any, indexed bool) (*Compiled, error) {
 	if len(modules) == 0 {
 		return nil, fmt.Errorf("no .rego policy files in %s", origin)
 	}
 	if err := validateConfig(data, modules); err != nil {
 		return nil, err
 	}
+	if _, ok := data[IndexRoot]; ok {
+		return nil, fmt.Errorf("data in %s defines %s: that document is the plugin's own (the rule index it builds from METADATA custom.endpoints); rename it", origin, IndexRoot)
+	}
+	idx, err := buildIndex(modules)
+	if err != nil {
+		return nil, err
+	}
+	store := data
+	if indexed {
+		// A shallow copy: the caller's data stays as it was.
+		store = make(map[string]any, len(data)+1)
+		for k, v := range data {
+			store[k] = v
+		}
+		store[IndexRoot] = idx.document()
+	}
 	opts := []func(*rego.Rego){
 		rego.Query(Query),
-		rego.Store(inmem.NewFromObject(data)),
+		rego.Store(inmem.NewFromObject(store)),
 		rego.Strict(true),
 		rego.StrictBuiltinErrors(true), // a builtin error is an error, hence a deny
 	}

@@ -21,8 +21,30 @@ _modes := object.get(_config, "modes", {})
 # outside the level is not reported anywhere: the request is judged at its
 # level, as a Kubernetes namespace is.
 _all contains object.remove(v, ["levels"]) if {
+	not _indexed
 	some v in data.authz.rules[_][_].deny
 	level in object.get(v, "levels", _level_names)
+}
+
+_all contains object.remove(v, ["levels"]) if {
+	some [group, rule] in _indexed
+	some v in data.authz.rules[group][rule].deny
+	level in object.get(v, "levels", _level_names)
+}
+
+# _indexed are the rules that can fire on the endpoint, [group, rule]
+# pairs. The plugin builds data.authz_index at load from each rule's
+# custom.endpoints (its METADATA): by_endpoint lists, for an endpoint few rules
+# declare, those rules and the ones that declare none (always); always
+# lists the rules that declare none, evaluated on every request, so a rule
+# without the declaration is never skipped; every names the endpoints most
+# rules declare (a container create), where enumerating every rule costs
+# less than looking each one up. lib/result makes a rule fire only on the
+# endpoints it declares, so skipping the others changes no decision
+# (plugin/policy's differential test checks it). Without an index (opa
+# eval, policy test) _indexed is undefined and every rule is evaluated.
+_indexed := object.get(data.authz_index.by_endpoint, input.route.endpoint, data.authz_index.always) if {
+	not data.authz_index.every[input.route.endpoint]
 }
 
 # The levels, loosest first (Pod Security Standards). privileged keeps only

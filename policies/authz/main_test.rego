@@ -181,3 +181,17 @@ test_scoped_exemption_matches_normalized_names if {
 	d := authz.decision with input as inp with data.authz_config.exemptions as ex
 	d.allow
 }
+
+# With the plugin's rule index, only the listed rules are evaluated: the
+# index the plugin builds lists every rule that can fire (plugin/policy's
+# differential test), so this only shows the selection.
+test_index_selects_the_rules_of_the_endpoint if {
+	inp := {"route": {"endpoint": "container.exec", "id": "web", "write": true}, "exec": {"container": "web", "privileged": true}, "user": {"name": ""}}
+	by := {"container.exec": [["exec", "exec_no_privileged"]]}
+	d := authz.decision with input as inp with data.authz_index as {"always": [], "by_endpoint": by, "every": {}}
+	{v.id | some v in d.violations} == {"exec_no_privileged"}
+	skipped := authz.decision with input as inp with data.authz_index as {"always": [], "by_endpoint": {}, "every": {}}
+	skipped.allow
+	all := authz.decision with input as inp with data.authz_index as {"always": [], "by_endpoint": {}, "every": {"container.exec": true}}
+	"exec_no_privileged" in {v.id | some v in all.violations}
+}

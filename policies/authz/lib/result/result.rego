@@ -24,7 +24,17 @@ violation(chain, msg) := {
 	link := _package_link(chain)
 	annotations := object.get(link, "annotations", {})
 	custom := object.get(annotations, "custom", {})
+	_fires_on(custom)
 }
+
+# A rule that declares custom.endpoints fires only on those: the plugin
+# evaluates a rule only for the endpoints it declares (data.authz_index,
+# built at load), so this makes a rule tested in Rego behave exactly as
+# the plugin runs it, and an endpoint missing from the list shows in the
+# rule's own tests. A rule that declares none fires on every endpoint.
+_fires_on(custom) if not custom.endpoints
+
+_fires_on(custom) if input.route.endpoint in custom.endpoints
 
 _package_link(chain) := link if {
 	some link in chain

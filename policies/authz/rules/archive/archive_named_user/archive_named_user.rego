@@ -10,6 +10,7 @@
 #   numeric group or none.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.archive_put]
 #   psa: "Running as Non-root"
 #   cis: "-"
 #   severity: high

@@ -3,6 +3,7 @@
 # description: docker build --network host runs every RUN step in the host's network namespace (B16).
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [build]
 #   psa: "Host Namespaces"
 #   cis: "5.9"
 #   severity: high

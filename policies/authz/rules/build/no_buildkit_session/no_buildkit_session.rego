@@ -7,6 +7,7 @@
 #   not enforced) because denying it breaks docker build with BuildKit.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [session, grpc]
 #   psa: "none"
 #   cis: "-"
 #   severity: medium

@@ -5,6 +5,7 @@
 #   widen the kernel attack surface.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Capabilities"
 #   cis: "5.3"
 #   severity: high

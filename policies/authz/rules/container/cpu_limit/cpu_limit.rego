@@ -3,6 +3,7 @@
 # description: An unlimited container can starve the host's other workloads.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "5.11"
 #   severity: medium

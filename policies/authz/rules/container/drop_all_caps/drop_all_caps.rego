@@ -3,6 +3,7 @@
 # description: Start from no capabilities and add back only what is needed.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Capabilities"
 #   cis: "5.3"
 #   severity: high

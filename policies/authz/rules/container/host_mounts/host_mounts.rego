@@ -7,6 +7,7 @@
 #   resolved symlinks on the host.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "HostPath Volumes"
 #   cis: "5.5, 5.19, 5.31"
 #   severity: critical

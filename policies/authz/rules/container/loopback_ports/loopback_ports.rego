@@ -3,6 +3,7 @@
 # description: A port published on all interfaces is reachable from the network, past the host firewall.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Host Ports"
 #   cis: "5.13"
 #   severity: high

@@ -3,6 +3,7 @@
 # description: An unlimited container can exhaust the host's memory.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "5.10"
 #   severity: medium

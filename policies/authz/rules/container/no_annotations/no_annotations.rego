@@ -8,6 +8,7 @@
 #   delegation, handlers). Only keys in params.allowed_annotations pass.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "-"
 #   severity: high

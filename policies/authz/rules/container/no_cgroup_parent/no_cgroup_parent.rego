@@ -3,6 +3,7 @@
 # description: A custom cgroup parent can escape the limits the daemon applies.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "5.24"
 #   severity: medium

@@ -3,6 +3,7 @@
 # description: A host device node gives direct access to hardware or kernel interfaces.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "5.17"
 #   severity: high

@@ -6,6 +6,7 @@
 #   that container.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Host Namespaces"
 #   cis: "5.9, 5.15, 5.16, 5.20, 5.30"
 #   severity: critical

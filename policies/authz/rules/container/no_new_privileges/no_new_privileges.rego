@@ -3,6 +3,7 @@
 # description: Without it, setuid binaries in the image can raise privileges.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Privilege Escalation"
 #   cis: "5.25"
 #   severity: high

@@ -3,6 +3,7 @@
 # description: A container the OOM killer cannot stop can take the host's memory for good.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "-"
 #   severity: medium

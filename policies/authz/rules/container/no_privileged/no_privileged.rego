@@ -3,6 +3,7 @@
 # description: A privileged container has every capability and every device, so it is root on the host.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Privileged Containers"
 #   cis: "5.4"
 #   severity: critical

@@ -5,6 +5,7 @@
 #   are what stop a root process from reaching the host.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "AppArmor, SELinux, Seccomp, /proc Mount Type"
 #   cis: "5.1, 5.2, 5.21"
 #   severity: critical

@@ -3,6 +3,7 @@
 # description: Sysctls outside the Pod Security Standards safe set can affect the host or other containers.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [network.connect, container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Sysctls"
 #   cis: "-"
 #   severity: high

@@ -9,6 +9,7 @@
 #   (soft and hard); -1 (unlimited) passes only where the maximum is -1.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "5.18"
 #   severity: medium

@@ -6,6 +6,7 @@
 #   in the image. A name that cannot be shown to be non-root is denied.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Running as Non-root"
 #   cis: "-"
 #   severity: high

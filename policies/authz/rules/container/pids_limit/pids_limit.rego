@@ -3,6 +3,7 @@
 # description: Without one, a fork bomb in a container takes the host down.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "5.28"
 #   severity: medium

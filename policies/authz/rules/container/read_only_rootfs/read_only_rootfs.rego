@@ -3,6 +3,7 @@
 # description: A writable root filesystem lets a compromised process persist tools and change binaries.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "5.12"
 #   severity: high

@@ -9,6 +9,7 @@
 #   names the daemon knows it by. Off by default (allowed_images ["*"]).
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.create, service.create, service.update, container.start, container.restart]
 #   psa: "none"
 #   cis: "-"
 #   severity: high

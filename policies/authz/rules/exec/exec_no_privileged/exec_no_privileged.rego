@@ -3,6 +3,7 @@
 # description: docker exec --privileged gives the new process every capability, whatever the container was created with (B9).
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [container.exec]
 #   psa: "Privileged Containers"
 #   cis: "5.22"
 #   severity: critical

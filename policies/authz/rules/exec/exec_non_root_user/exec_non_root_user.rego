@@ -6,6 +6,7 @@
 #   the plugin looked up.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.exec]
 #   psa: "Running as Non-root"
 #   cis: "5.23"
 #   severity: high

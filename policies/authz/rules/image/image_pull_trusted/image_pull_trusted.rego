@@ -6,6 +6,7 @@
 #   normalizes it. Off by default (allowed_images ["*"]).
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [image.create]
 #   psa: "none"
 #   cis: "-"
 #   severity: high

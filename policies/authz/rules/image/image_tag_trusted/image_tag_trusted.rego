@@ -7,6 +7,7 @@
 #   matches on the names the daemon knows it by). Off by default.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [image.tag]
 #   psa: "none"
 #   cis: "-"
 #   severity: high

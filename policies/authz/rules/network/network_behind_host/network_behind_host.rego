@@ -10,6 +10,7 @@
 #   a --config-from network's options taken from its config-only network).
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [network.create, network.connect, container.create, service.create, service.update, container.start, container.restart]
 #   psa: "Host Ports"
 #   cis: "5.13"
 #   severity: high

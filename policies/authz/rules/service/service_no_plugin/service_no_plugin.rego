@@ -3,6 +3,7 @@
 # description: A swarm service with a PluginSpec installs a plugin on every node, around the plugin rules (B11, B12).
 # custom:
 #   levels: [privileged, baseline, restricted]
+#   endpoints: [service.create, service.update]
 #   psa: "none"
 #   cis: "-"
 #   severity: critical

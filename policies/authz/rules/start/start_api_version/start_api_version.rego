@@ -11,6 +11,7 @@
 #   (1.9 < 1.23 < 1.24); a version that is not X.Y is refused.
 # custom:
 #   levels: [privileged, baseline, restricted]
+#   endpoints: [container.start]
 #   psa: "none"
 #   cis: "-"
 #   severity: critical

@@ -5,6 +5,7 @@
 #   after the create was checked (B10). Engines before 26 still honour it.
 # custom:
 #   levels: [privileged, baseline, restricted]
+#   endpoints: [container.start]
 #   psa: "none"
 #   cis: "-"
 #   severity: critical

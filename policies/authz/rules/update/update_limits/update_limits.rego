@@ -7,6 +7,7 @@
 #   limits after the update (input.update.effective) are judged too.
 # custom:
 #   levels: [restricted]
+#   endpoints: [container.update]
 #   psa: "none"
 #   cis: "5.10, 5.11, 5.28"
 #   severity: high

@@ -10,6 +10,7 @@
 #   network filesystems reach no host path.
 # custom:
 #   levels: [baseline, restricted]
+#   endpoints: [volume.create]
 #   psa: "HostPath Volumes"
 #   cis: "5.5"
 #   severity: critical
