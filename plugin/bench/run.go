@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -82,6 +83,12 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 			break
 		}
 	}
+	// Shuffled (a fixed seed, the same every run) so that any stretch of the
+	// schedule has the mix's proportions: a short round walks only part of
+	// a long schedule (the replay mix's is thousands of entries), and the
+	// step-by-step interleave above front-loads the light kinds.
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(schedule), func(a, b int) { schedule[a], schedule[b] = schedule[b], schedule[a] })
 
 	cpu0, _ := CPUTime(t.PID)
 	start := time.Now()
@@ -234,4 +241,37 @@ func (AllowAll) AuthZRes(authorization.Request) authorization.Response {
 // ServeFloor serves AllowAll on l.
 func ServeFloor(l net.Listener) error {
 	return authorization.NewHandler(AllowAll{}).Serve(l)
+}
+
+// Mismatch is one mix entry whose answer was not the expected one.
+type Mismatch struct {
+	Kind, URI string
+	Allow     bool
+	Err       string
+}
+
+// Check sends every entry of mix once to t and returns the entries whose
+// answer differs from the expected one (for a report that says which).
+func Check(t Target, mix []Kind) []Mismatch {
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", t.Socket)
+		},
+	}}
+	defer client.CloseIdleConnections()
+	var out []Mismatch
+	for i, k := range mix {
+		allow, err := call(client, k, int64(i))
+		if err == nil && allow == (k.Allow || t.Floor) {
+			continue
+		}
+		var req authorization.Request
+		_ = json.Unmarshal(k.Body, &req)
+		m := Mismatch{Kind: k.Name, URI: req.RequestMethod + " " + req.RequestURI, Allow: allow}
+		if err != nil {
+			m.Err = err.Error()
+		}
+		out = append(out, m)
+	}
+	return out
 }

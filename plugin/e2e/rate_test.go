@@ -224,6 +224,9 @@ func (d *rateDaemon) serve(t *testing.T, which string) {
 		_ = os.Remove(rateSocket)
 	}
 	args := []string{"bench", "floor", "--socket", rateSocket}
+	if which == "record" { // the replay corpus's recorder (bench_replay_test.go)
+		args = []string{"bench", "record", "--socket", rateSocket, "--out", filepath.Join(d.dir, "record.jsonl")}
+	}
 	if which == "dockward" {
 		args = []string{"serve", "--socket", rateSocket, "--policy-dir", d.policy, "--audit-log", d.auditLog,
 			"--docker-host", "unix://" + d.dockerSock,
