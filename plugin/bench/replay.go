@@ -127,6 +127,7 @@ func GroupKinds(ks []KindStats) []KindStats {
 		}
 		g := &out[i]
 		g.Count += k.Count
+		g.Denied += k.Denied
 		g.P50, g.P90, g.P99, g.Max = max(g.P50, k.P50), max(g.P90, k.P90), max(g.P99, k.P99), max(g.Max, k.Max)
 	}
 	return out

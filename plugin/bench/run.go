@@ -32,6 +32,7 @@ type Target struct {
 type KindStats struct {
 	Name               string        `json:"name"`
 	Count              int           `json:"count"`
+	Denied             int           `json:"denied"` // answers that were a deny (each one expected: a wrong one is an error)
 	P50, P90, P99, Max time.Duration `json:"-"`
 }
 
@@ -96,8 +97,9 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 	running := func() bool { return ctx.Err() == nil && (d <= 0 || time.Now().Before(deadline)) }
 	var issued atomic.Int64
 	type sample struct {
-		kind int
-		took time.Duration
+		kind  int
+		took  time.Duration
+		allow bool
 	}
 	results := make([][]sample, concurrency)
 	var errs int
@@ -130,7 +132,7 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 					mu.Unlock()
 					continue
 				}
-				local = append(local, sample{k, took})
+				local = append(local, sample{k, took, allow})
 			}
 			results[w] = local
 		}()
@@ -141,9 +143,13 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 
 	r := Round{Target: t.Name, Errors: errs, Elapsed: elapsed, FirstErr: firstErr}
 	per := make([][]time.Duration, len(mix))
+	denied := make([]int, len(mix))
 	for _, rs := range results {
 		for _, s := range rs {
 			per[s.kind] = append(per[s.kind], s.took)
+			if !s.allow {
+				denied[s.kind]++
+			}
 			r.Requests++
 		}
 	}
@@ -153,7 +159,7 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 	}
 	r.RSS, _ = rss(t.PID)
 	for i, k := range mix {
-		ks := KindStats{Name: k.Name, Count: len(per[i])}
+		ks := KindStats{Name: k.Name, Count: len(per[i]), Denied: denied[i]}
 		if n := len(per[i]); n > 0 {
 			sort.Slice(per[i], func(a, b int) bool { return per[i][a] < per[i][b] })
 			q := func(p float64) time.Duration { return per[i][min(n-1, int(p*float64(n)))] }

@@ -234,7 +234,7 @@ func printBench(out io.Writer, rounds []bench.Round, p benchParams) {
 	dw.Kinds, fl.Kinds = bench.GroupKinds(dw.Kinds), bench.GroupKinds(fl.Kinds)
 	fmt.Fprintln(out, "\nlatency by kind (each plugin's median round); p99 ratio = dockward p99 / floor p99:")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kind\tcount\tp50\tp90\tp99\tmax\tfloor p50\tfloor p99\tp99 ratio\t")
+	fmt.Fprintln(tw, "kind\tcount\tdenied\tp50\tp90\tp99\tmax\tfloor p50\tfloor p99\tp99 ratio\t")
 	us := func(d time.Duration) string { return d.Round(time.Microsecond).String() }
 	for i, k := range dw.Kinds {
 		var f bench.KindStats
@@ -245,7 +245,7 @@ func printBench(out io.Writer, rounds []bench.Round, p benchParams) {
 		if f.P99 > 0 {
 			ratio = fmt.Sprintf("%.1f×", float64(k.P99)/float64(f.P99))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k.Name, k.Count, us(k.P50), us(k.P90), us(k.P99), us(k.Max),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k.Name, k.Count, k.Denied, us(k.P50), us(k.P90), us(k.P99), us(k.Max),
 			us(f.P50), us(f.P99), ratio)
 	}
 	tw.Flush()

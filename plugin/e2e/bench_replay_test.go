@@ -237,7 +237,13 @@ func TestBenchReplay(t *testing.T) {
 			if k.Count > 0 {
 				seen[k.Name] = true
 			}
-			t.Logf("  c=%d %-16s n=%-6d p50=%-8v p99=%-8v floor p99=%v", c, k.Name, k.Count, k.P50.Round(time.Microsecond), k.P99.Round(time.Microsecond), fk[i].P99.Round(time.Microsecond))
+			if k.Name == "create_denied" && k.Denied != k.Count {
+				t.Errorf("c=%d: %d of %d denied creates denied", c, k.Denied, k.Count)
+			}
+			if k.Name != "create_denied" && k.Denied != 0 {
+				t.Errorf("c=%d: %d %s denied", c, k.Denied, k.Name)
+			}
+			t.Logf("  c=%d %-16s n=%-6d denied=%-5d p50=%-8v p99=%-8v floor p99=%v", c, k.Name, k.Count, k.Denied, k.P50.Round(time.Microsecond), k.P99.Round(time.Microsecond), fk[i].P99.Round(time.Microsecond))
 		}
 		for k := range count {
 			if !seen[k] {
