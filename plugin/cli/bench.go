@@ -26,6 +26,7 @@ type benchParams struct {
 	json        bool
 	mix         string
 	dockerHost  string
+	perKind     bool
 }
 
 func newBench() *cobra.Command {
@@ -51,7 +52,7 @@ Reports requests/s, latency percentiles per kind, CPU time per request and RSS
 		Example: `  dockward bench --policy-dir ./policies
   dockward bench --policy-dir ./policies --concurrency 1 --duration 5s --rounds 5
   dockward bench --policy-dir ./policies --json > bench.json
-  dockward bench --policy-dir ./policies --mix replay --docker-host unix:///tmp/isolated/docker.sock`,
+  dockward bench --policy-dir ./policies --mix replay --docker-host unix:///tmp/isolated/docker.sock --per-kind --concurrency 1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, p) },
 	}
@@ -62,6 +63,7 @@ Reports requests/s, latency percentiles per kind, CPU time per request and RSS
 	f.IntVar(&p.rounds, "rounds", 3, "rounds per plugin (alternating)")
 	f.BoolVar(&p.json, "json", false, "print every round as JSON")
 	f.StringVar(&p.mix, "mix", "synthetic", "request mix: synthetic (hand-built, mostly cached reads) or replay (captured from dockerd, plugin/bench/testdata/replay)")
+	f.BoolVar(&p.perKind, "per-kind", false, "after the rounds, run each kind alone against both plugins (half a round each) for CPU per request and p99 by kind")
 	f.StringVar(&p.dockerHost, "docker-host", "", "daemon dockward looks things up in (image users, volumes, containers, execs); required by --mix replay: an isolated dockerd holding the corpus's objects, never a production one")
 	floor := &cobra.Command{
 		Use:    "floor --socket PATH",
@@ -174,6 +176,35 @@ func runBench(cmd *cobra.Command, p benchParams) error {
 		}
 	}
 	out := cmd.OutOrStdout()
+	var alone []bench.Round
+	if p.perKind {
+		fmt.Fprintf(out, "by kind, alone, concurrency %d, %s per plugin (CPU per request from /proc):\n", p.concurrency, p.duration/2)
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "kind\tCPU µs/req\tfloor\tratio\tp99\tfloor p99\tratio\t")
+		for _, name := range bench.KindNames(mix) {
+			var got [2]bench.Round
+			for i, t := range targets {
+				r, err := bench.Run(cmd.Context(), t, bench.OnlyKind(mix, name), p.concurrency, p.duration/2)
+				if err != nil {
+					return err
+				}
+				alone = append(alone, r) // its errors fail the run below; not in the medians
+				got[i] = r
+			}
+			d, f := bench.GroupKinds(got[0].Kinds)[0], bench.GroupKinds(got[1].Kinds)[0]
+			ratio := func(a, b time.Duration) string {
+				if b <= 0 {
+					return "-"
+				}
+				return fmt.Sprintf("%.2f×", float64(a)/float64(b))
+			}
+			fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n", name, float64(got[0].CPUPerReq.Nanoseconds())/1000,
+				float64(got[1].CPUPerReq.Nanoseconds())/1000, ratio(got[0].CPUPerReq, got[1].CPUPerReq),
+				d.P99.Round(time.Microsecond), f.P99.Round(time.Microsecond), ratio(d.P99, f.P99))
+		}
+		tw.Flush()
+		fmt.Fprintln(out)
+	}
 	if p.json {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -183,7 +214,7 @@ func runBench(cmd *cobra.Command, p benchParams) error {
 	} else {
 		printBench(out, rounds, p)
 	}
-	for _, r := range rounds {
+	for _, r := range append(rounds, alone...) {
 		if r.Errors > 0 {
 			return &ExitError{Code: 1, Err: fmt.Errorf("%s answered %d requests wrongly or not at all; first: %s", r.Target, r.Errors, r.FirstErr)}
 		}

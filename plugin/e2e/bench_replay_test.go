@@ -200,10 +200,17 @@ func TestBenchReplay(t *testing.T) {
 	if err := waitFor(15*time.Second, fl, func() bool { _, err := os.Stat(fsock); return err == nil }); err != nil {
 		t.Fatal(err)
 	}
-	secs := 2 * time.Second
+	// Short by default (the test must stay under a minute); set
+	// DOCKWARD_BENCH_REPLAY_SECONDS for numbers worth recording (per-kind
+	// rounds are half of it).
+	secs, perKind := 2*time.Second, 500*time.Millisecond
 	if v := os.Getenv("DOCKWARD_BENCH_REPLAY_SECONDS"); v != "" {
-		n, _ := strconv.Atoi(v)
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("DOCKWARD_BENCH_REPLAY_SECONDS=%q: want a whole number of seconds", v)
+		}
 		secs = time.Duration(n) * time.Second
+		perKind = secs / 2
 	}
 	targets := []bench.Target{
 		{Name: "dockward", Socket: sock, PID: dw.cmd.Process.Pid},
@@ -254,7 +261,7 @@ func TestBenchReplay(t *testing.T) {
 	// Per kind, alone, at concurrency 1: CPU per request and p99 against
 	// the floor's on the same requests.
 	for _, name := range bench.KindNames(mix) {
-		dwR, flR := runBoth(bench.OnlyKind(mix, name), 1, secs/2)
+		dwR, flR := runBoth(bench.OnlyKind(mix, name), 1, perKind)
 		dk, fk := bench.GroupKinds(dwR.Kinds), bench.GroupKinds(flR.Kinds)
 		t.Logf("kind %-16s c=1: CPU/req %.0f µs vs floor %.0f µs (%.2f×); p99 %v vs %v (%.2f×); %.0f vs %.0f req/s",
 			name, us(dwR.CPUPerReq), us(flR.CPUPerReq), float64(dwR.CPUPerReq)/float64(max(flR.CPUPerReq, 1)),
