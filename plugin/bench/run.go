@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +32,7 @@ type Target struct {
 type KindStats struct {
 	Name               string        `json:"name"`
 	Count              int           `json:"count"`
+	Denied             int           `json:"denied"` // answers that were a deny (each one expected: a wrong one is an error)
 	P50, P90, P99, Max time.Duration `json:"-"`
 }
 
@@ -82,6 +84,12 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 			break
 		}
 	}
+	// Shuffled (a fixed seed, the same every run) so that any stretch of the
+	// schedule has the mix's proportions: a short round walks only part of
+	// a long schedule (the replay mix's is thousands of entries), and the
+	// step-by-step interleave above front-loads the light kinds.
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(schedule), func(a, b int) { schedule[a], schedule[b] = schedule[b], schedule[a] })
 
 	cpu0, _ := CPUTime(t.PID)
 	start := time.Now()
@@ -89,8 +97,9 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 	running := func() bool { return ctx.Err() == nil && (d <= 0 || time.Now().Before(deadline)) }
 	var issued atomic.Int64
 	type sample struct {
-		kind int
-		took time.Duration
+		kind  int
+		took  time.Duration
+		allow bool
 	}
 	results := make([][]sample, concurrency)
 	var errs int
@@ -123,7 +132,7 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 					mu.Unlock()
 					continue
 				}
-				local = append(local, sample{k, took})
+				local = append(local, sample{k, took, allow})
 			}
 			results[w] = local
 		}()
@@ -134,9 +143,13 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 
 	r := Round{Target: t.Name, Errors: errs, Elapsed: elapsed, FirstErr: firstErr}
 	per := make([][]time.Duration, len(mix))
+	denied := make([]int, len(mix))
 	for _, rs := range results {
 		for _, s := range rs {
 			per[s.kind] = append(per[s.kind], s.took)
+			if !s.allow {
+				denied[s.kind]++
+			}
 			r.Requests++
 		}
 	}
@@ -146,7 +159,7 @@ func run(ctx context.Context, t Target, mix []Kind, concurrency int, d time.Dura
 	}
 	r.RSS, _ = rss(t.PID)
 	for i, k := range mix {
-		ks := KindStats{Name: k.Name, Count: len(per[i])}
+		ks := KindStats{Name: k.Name, Count: len(per[i]), Denied: denied[i]}
 		if n := len(per[i]); n > 0 {
 			sort.Slice(per[i], func(a, b int) bool { return per[i][a] < per[i][b] })
 			q := func(p float64) time.Duration { return per[i][min(n-1, int(p*float64(n)))] }
@@ -234,4 +247,37 @@ func (AllowAll) AuthZRes(authorization.Request) authorization.Response {
 // ServeFloor serves AllowAll on l.
 func ServeFloor(l net.Listener) error {
 	return authorization.NewHandler(AllowAll{}).Serve(l)
+}
+
+// Mismatch is one mix entry whose answer was not the expected one.
+type Mismatch struct {
+	Kind, URI string
+	Allow     bool
+	Err       string
+}
+
+// Check sends every entry of mix once to t and returns the entries whose
+// answer differs from the expected one (for a report that says which).
+func Check(t Target, mix []Kind) []Mismatch {
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", t.Socket)
+		},
+	}}
+	defer client.CloseIdleConnections()
+	var out []Mismatch
+	for i, k := range mix {
+		allow, err := call(client, k, int64(i))
+		if err == nil && allow == (k.Allow || t.Floor) {
+			continue
+		}
+		var req authorization.Request
+		_ = json.Unmarshal(k.Body, &req)
+		m := Mismatch{Kind: k.Name, URI: req.RequestMethod + " " + req.RequestURI, Allow: allow}
+		if err != nil {
+			m.Err = err.Error()
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -24,9 +24,11 @@ import (
 
 // The rate test's own plugin name: its daemon asks this socket, whose
 // server the test swaps between rounds (the always-allow floor, dockward).
-const (
-	rateName   = "dwrate"
-	rateSocket = "/run/docker/plugins/dwrate.sock"
+// It carries the e2e plugin's suffix (dwrate-p1 for dockward-p1), so that
+// helpers running rate or replay tests at once do not share one socket.
+var (
+	rateName   = "dwrate" + strings.TrimPrefix(pluginName, "dockward")
+	rateSocket = "/run/docker/plugins/" + rateName + ".sock"
 )
 
 // rateBody is a hardened create as a client sends it: dockward allows it
@@ -224,6 +226,9 @@ func (d *rateDaemon) serve(t *testing.T, which string) {
 		_ = os.Remove(rateSocket)
 	}
 	args := []string{"bench", "floor", "--socket", rateSocket}
+	if which == "record" { // the replay corpus's recorder (bench_replay_test.go)
+		args = []string{"bench", "record", "--socket", rateSocket, "--out", filepath.Join(d.dir, "record.jsonl")}
+	}
 	if which == "dockward" {
 		args = []string{"serve", "--socket", rateSocket, "--policy-dir", d.policy, "--audit-log", d.auditLog,
 			"--docker-host", "unix://" + d.dockerSock,
