@@ -208,24 +208,30 @@ type exemptAudit struct {
 	} `json:"exempted"`
 }
 
-// exemptRecords are the audit records written after offset.
-func (hs *harness) exemptRecords(t *testing.T, offset int64) []exemptAudit {
+// auditAfter decodes, as T, the audit records written to path after offset.
+func auditAfter[T any](t *testing.T, path string, offset int64) []T {
 	t.Helper()
-	b, err := os.ReadFile(hs.auditLog)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []exemptAudit
+	var out []T
 	sc := bufio.NewScanner(bytes.NewReader(b[min(offset, int64(len(b))):]))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
-		var r exemptAudit
+		var r T
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("audit line: %v", err)
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// exemptRecords are the audit records written after offset.
+func (hs *harness) exemptRecords(t *testing.T, offset int64) []exemptAudit {
+	t.Helper()
+	return auditAfter[exemptAudit](t, hs.auditLog, offset)
 }
 
 // TestBypassUsersAndExemptions (users and exemptions, issue point 4; the

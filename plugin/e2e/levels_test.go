@@ -3,10 +3,6 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -31,21 +27,7 @@ type levelAudit struct {
 
 func (hs *harness) levelRecords(t *testing.T, offset int64) []levelAudit {
 	t.Helper()
-	b, err := os.ReadFile(hs.auditLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []levelAudit
-	sc := bufio.NewScanner(bytes.NewReader(b[min(offset, int64(len(b))):]))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var r levelAudit
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("audit line: %v", err)
-		}
-		out = append(out, r)
-	}
-	return out
+	return auditAfter[levelAudit](t, hs.auditLog, offset)
 }
 
 // TestLevelsByGroup (issue 12 points 2 and 3): real local users, each with
