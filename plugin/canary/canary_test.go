@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/dockward/dockward/plugin/internal/testutil"
 )
 
 // fakeDaemon serves the Docker API on a unix socket with a handler of the
@@ -163,7 +165,7 @@ func TestLoopReports(t *testing.T) {
 	got := make(chan bool, 100)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	log := logrus.New()
 	log.SetOutput(&logs)
 	go func() {
@@ -194,21 +196,4 @@ func TestLoopReports(t *testing.T) {
 		!strings.Contains(out, `level=info msg="enforcement canary: dockerd refused the canary create`) {
 		t.Errorf("log:\n%s", out)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,24 +19,6 @@ import (
 	"github.com/dockward/dockward/plugin/policy"
 )
 
-// syncBuffer is a buffer the plugin, the audit log and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSecretsReachNoSink: every request of the secrets corpus (one field
 // each) goes through the plugin as dockerd would send it, with the plugin
 // at debug level, audit of allows on and a decision log uploading to a
@@ -52,7 +33,7 @@ func TestSecretsReachNoSink(t *testing.T) {
 	}
 	engine := policy.NewEngine(compiled)
 	col := newCollector(t)
-	var debug, auditLog syncBuffer
+	var debug, auditLog testutil.SyncBuffer
 	log := logrus.New()
 	log.SetOutput(&debug)
 	log.SetLevel(logrus.DebugLevel)

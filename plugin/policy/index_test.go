@@ -16,6 +16,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/loader"
 
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/internal/testutil"
 )
 
 // TestIndexDecidesLikeEveryRule is the differential test of the rule
@@ -206,26 +207,7 @@ func clone(t *testing.T, in map[string]any) map[string]any {
 // plugin does (without daemon lookups).
 func requestInputs(t *testing.T, ctx context.Context) map[string]map[string]any {
 	t.Helper()
-	reqs := map[string]authorization.Request{}
-	files, _ := filepath.Glob("../testdata/requests/*/*.json")
-	more, _ := filepath.Glob("../testdata/requests/*/*/*.json")
-	for _, f := range append(files, more...) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx struct {
-			RequestMethod  string
-			RequestURI     string `json:"RequestUri"`
-			RequestHeaders map[string]string
-			RequestBody    json.RawMessage
-		}
-		if err := json.Unmarshal(b, &fx); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		reqs[f] = authorization.Request{RequestMethod: fx.RequestMethod, RequestURI: fx.RequestURI,
-			RequestHeaders: fx.RequestHeaders, RequestBody: fx.RequestBody}
-	}
+	reqs := testutil.CapturedRequests(t, "../testdata/requests")
 	seeds, _ := filepath.Glob("../input/testdata/fuzz/*/*")
 	for _, f := range seeds {
 		b, err := os.ReadFile(f)

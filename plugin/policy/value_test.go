@@ -3,14 +3,13 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/internal/testutil"
 )
 
 // TestToValueMatchesJSON: the direct conversion gives the policy exactly what
@@ -18,28 +17,9 @@ import (
 // captured request.
 func TestToValueMatchesJSON(t *testing.T) {
 	t.Parallel()
-	files, _ := filepath.Glob("../testdata/requests/*/*.json")
-	more, _ := filepath.Glob("../testdata/requests/deny/*/*.json")
 	lookup := input.StaticLookup{Images: map[string]input.ImageInfo{"busybox": {ID: "sha256:bb"}}}
 	n := 0
-	for _, f := range append(files, more...) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx struct {
-			RequestMethod  string
-			RequestURI     string `json:"RequestUri"`
-			RequestHeaders map[string]string
-			RequestBody    json.RawMessage
-		}
-		if err := json.Unmarshal(b, &fx); err != nil {
-			t.Fatal(err)
-		}
-		req := authorization.Request{RequestMethod: fx.RequestMethod, RequestURI: fx.RequestURI, RequestHeaders: fx.RequestHeaders}
-		if len(fx.RequestBody) > 0 && string(fx.RequestBody) != "null" {
-			req.RequestBody = fx.RequestBody
-		}
+	for f, req := range testutil.CapturedRequests(t, "../testdata/requests") {
 		in, err := input.Builder{Lookup: lookup}.Build(t.Context(), req)
 		if err != nil {
 			continue // denied before evaluation: nothing to convert

@@ -2,8 +2,10 @@
 package testutil
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -30,4 +32,23 @@ func CopyTree(t testing.TB, src string) string {
 		t.Fatalf("copy %s: %v", src, err)
 	}
 	return dst
+}
+
+// SyncBuffer is a buffer that a logger, the code under test and the test
+// itself may write and read concurrently.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
