@@ -59,8 +59,15 @@ _levels := object.get(_config, "levels", {})
 # levels.users, else the strictest level among their groups' entries in
 # levels.groups (a grant to one group never loosens a member of a stricter
 # one), else levels.default, else restricted (every rule). The plugin
-# refuses any other level name at load.
-level := object.get(object.get(_levels, "users", {}), input.user.name, null) if {
+# refuses any other level name at load; should one get past it, it judges
+# at restricted, never at a level no rule belongs to (which would enforce
+# nothing).
+level := l if {
+	l := _assigned_level
+	l in _level_names
+} else := "restricted"
+
+_assigned_level := object.get(object.get(_levels, "users", {}), input.user.name, null) if {
 	input.user.name != ""
 	object.get(object.get(_levels, "users", {}), input.user.name, null) != null
 } else := _strictest(_group_levels) if {

@@ -195,3 +195,11 @@ test_index_selects_the_rules_of_the_endpoint if {
 	all := authz.decision with input as inp with data.authz_index as {"always": [], "by_endpoint": {}, "every": {"container.exec": true}}
 	"exec_no_privileged" in {v.id | some v in all.violations}
 }
+
+test_an_unknown_level_judges_at_restricted if {
+	d := authz.decision with input as {"route": {"endpoint": "container.create"}, "user": {"name": "eve", "groups": []}}
+		with data.authz.rules as {"g": {"r": {"deny": {{"id": "r", "msg": "m", "levels": ["restricted"]}}}}}
+		with data.authz_config as {"levels": {"users": {"eve": "typo"}}}
+	d.level == "restricted"
+	count(d.violations) == 1
+}
