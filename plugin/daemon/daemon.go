@@ -8,6 +8,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -315,4 +316,39 @@ func (c *Client) IDsWithPrefix(ctx context.Context, kind, prefix string) ([]stri
 		}
 	}
 	return out, nil
+}
+
+// WatchEvents streams the daemon's events (GET /events) until ctx ends or
+// the stream breaks, calling connected once it is open and on for each
+// event with its type and action. It returns why the stream ended; the
+// caller reconnects (lookupcache.Cache.Watch).
+func (c *Client) WatchEvents(ctx context.Context, connected func(), on func(typ, action string)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res := c.c.Events(ctx, client.EventsListOptions{})
+	// The client opens the stream before returning: a daemon that refused
+	// it has already put the error on the channel.
+	select {
+	case err := <-res.Err:
+		if err == nil {
+			err = errors.New("the daemon closed the event stream")
+		}
+		return fmt.Errorf("daemon events: %w", err)
+	default:
+	}
+	connected()
+	for {
+		select {
+		case m, ok := <-res.Messages:
+			if !ok {
+				return errors.New("daemon events: the stream ended")
+			}
+			on(string(m.Type), string(m.Action))
+		case err := <-res.Err:
+			if err == nil {
+				err = errors.New("the daemon closed the event stream")
+			}
+			return fmt.Errorf("daemon events: %w", err)
+		}
+	}
 }
