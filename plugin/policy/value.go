@@ -94,7 +94,7 @@ func toTerm(v reflect.Value) (*ast.Term, error) {
 		pairs := make([][2]*ast.Term, 0, len(fields))
 		for _, f := range fields {
 			fv := v.Field(f.index)
-			if f.omitEmpty && fv.IsZero() {
+			if f.omitEmpty && isEmptyValue(fv) {
 				continue
 			}
 			t, err := toTerm(fv)
@@ -106,6 +106,28 @@ func toTerm(v reflect.Value) (*ast.Term, error) {
 		return ast.ObjectTerm(pairs...), nil
 	}
 	return nil, fmt.Errorf("cannot convert %s to a policy value", v.Type())
+}
+
+// isEmptyValue is encoding/json's omitempty test (not reflect's IsZero: an
+// empty non-nil list is omitted, a struct never is), so the policy sees
+// exactly the input's JSON: what policy tests and `opa eval` are given, and
+// what the decision cache keys a decision by (plugin/authz).
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
 }
 
 var (

@@ -69,3 +69,38 @@ func TestBodyNumbersKeepTheirJSONForm(t *testing.T) {
 		t.Fatalf("body HostConfig.Memory reads %s, want 134217728", got)
 	}
 }
+
+// TestToValueOmitsAsJSONDoes: omitempty omits what encoding/json omits (an
+// empty but non-nil list or map, false, 0) and keeps what it keeps (a zero
+// struct): the inputs the captured requests happen to build do not show
+// every case, and the decision cache keys decisions by the JSON.
+func TestToValueOmitsAsJSONDoes(t *testing.T) {
+	t.Parallel()
+	type inner struct {
+		A string `json:"a"`
+	}
+	type doc struct {
+		List   []string          `json:"list,omitempty"`
+		Map    map[string]string `json:"map,omitempty"`
+		Flag   bool              `json:"flag,omitempty"`
+		N      int               `json:"n,omitempty"`
+		Ptr    *inner            `json:"ptr,omitempty"`
+		Struct inner             `json:"struct,omitempty"`
+		Kept   []string          `json:"kept"`
+	}
+	for name, d := range map[string]doc{
+		"empty non-nil": {List: []string{}, Map: map[string]string{}, Kept: []string{}},
+		"nil":           {},
+		"set":           {List: []string{"x"}, Map: map[string]string{"k": "v"}, Flag: true, N: 1, Ptr: &inner{}, Struct: inner{A: "a"}},
+	} {
+		got, err := toValue(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := json.Marshal(d)
+		want, _ := ast.ValueFromReader(bytes.NewReader(js))
+		if got.Compare(want) != 0 {
+			t.Errorf("%s: got %v, JSON says %v", name, got, want)
+		}
+	}
+}
