@@ -5,6 +5,7 @@ package authz
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,10 +36,20 @@ type Options struct {
 	// body) for this long, keyed by policy revision and everything the
 	// input is built from. 0 means the default (1s); negative disables.
 	ReadCacheTTL time.Duration
+	// DecisionCacheTTL keeps the decisions on every other request (writes,
+	// reads that depend on ownership) for this long, keyed by policy
+	// revision and the whole input: every fact the decision can read is
+	// in it, so the same key is the same decision. 0 means the default
+	// (1s); negative disables.
+	DecisionCacheTTL time.Duration
 	// OnDecision, if set, is told every decision after it is audited, with
 	// the input it was made on (nil when the request never became one). It
 	// runs on the request path: it must not block (the decision log queues).
 	OnDecision func(r Result, in *input.Input)
+	// Facts, if set, is told of every allowed write (by endpoint) when it
+	// is allowed and again when it has run: the lookup cache drops what
+	// the write may have changed (lookupcache.Cache).
+	Facts interface{ Written(endpoint string, body bool) }
 }
 
 // Plugin implements authorization.Plugin.
@@ -50,6 +61,7 @@ type Plugin struct {
 	log     *logrus.Logger
 	opts    Options
 	reads   *expirable.LRU[string, decision.Decision] // nil: no cache
+	decided *expirable.LRU[string, decision.Decision] // by input; nil: no cache
 	// pending are the facts AuthZReq learned for the AuthZRes of the same
 	// request (ownership.go).
 	pending *expirable.LRU[string, pendingFact]
@@ -68,6 +80,13 @@ func New(ctx context.Context, engine *policy.Engine, builder input.Builder, audi
 	if opts.ReadCacheTTL > 0 {
 		p.reads = expirable.NewLRU[string, decision.Decision](4096, nil, opts.ReadCacheTTL)
 	}
+	if opts.DecisionCacheTTL == 0 {
+		opts.DecisionCacheTTL = time.Second
+		p.opts.DecisionCacheTTL = opts.DecisionCacheTTL
+	}
+	if opts.DecisionCacheTTL > 0 {
+		p.decided = expirable.NewLRU[string, decision.Decision](4096, nil, opts.DecisionCacheTTL)
+	}
 	return p
 }
 
@@ -77,6 +96,7 @@ var _ authorization.Plugin = (*Plugin)(nil)
 func (p *Plugin) AuthZReq(req authorization.Request) authorization.Response {
 	r := p.Decide(req)
 	if r.Decision.Allow {
+		p.written(req)
 		ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
 		p.note(ctx, req, routeInfo{endpoint: r.Event.Endpoint, id: r.routeID}, r.input)
 		cancel()
@@ -192,9 +212,25 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 			return
 		}
 	}
+	// Any other request is decided once per input: the same container
+	// create sent again (a CI job, a compose up), the same stop or exec on
+	// the same container. The key is the whole input, facts looked up
+	// included; an input with unestablished facts is never kept.
+	var inKey string
+	if !cacheable && p.decided != nil && len(in.Unknown) == 0 {
+		if inKey, err = inputKey(c.Revision, in); err == nil {
+			if cached, ok := p.decided.Get(inKey); ok {
+				d = cached
+				return
+			}
+		}
+	}
 	d, err = c.Eval(ctx, in)
 	if err == nil && cacheable && p.reads != nil {
 		p.reads.Add(key, d)
+	}
+	if err == nil && inKey != "" {
+		p.decided.Add(inKey, d)
 	}
 	if err != nil {
 		p.log.WithFields(logrus.Fields{"decision_id": id, "error": err.Error()}).Error("policy evaluation failed; request denied")
@@ -218,6 +254,31 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 		p.log.WithFields(logrus.Fields{"decision_id": id, "unknown": len(in.Unknown)}).Warn("daemon lookup failed; request denied")
 	}
 	return
+}
+
+// written tells the lookup cache of a write: it may change what the
+// daemon answers from now on. Reads change nothing.
+func (p *Plugin) written(req authorization.Request) {
+	if p.opts.Facts == nil || req.RequestMethod == "GET" || req.RequestMethod == "HEAD" {
+		return
+	}
+	endpoint := "" // unroutable: the cache drops everything
+	if rt, err := input.Route(req); err == nil {
+		endpoint = rt.Endpoint
+	}
+	p.opts.Facts.Written(endpoint, len(req.RequestBody) > 0)
+}
+
+// inputKey is the decision cache key of an input: the policy revision and
+// a SHA-256 of the input as the policy sees it (the JSON the conversion to
+// an OPA value follows). A hash, so the cache holds no request content.
+func inputKey(revision string, in *input.Input) (string, error) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return revision + "\x00" + string(sum[:]), nil
 }
 
 // readKey is the cache key of a read: everything its input is built from.

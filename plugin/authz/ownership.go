@@ -208,6 +208,8 @@ func (p *Plugin) resolve(ctx context.Context, kind, ref string) (string, error) 
 // the owner of what a successful delete removed (see the top of this file
 // for what it answers).
 func (p *Plugin) AuthZRes(req authorization.Request) authorization.Response {
+	// The write has run: what it changed is on the daemon now.
+	p.written(req)
 	if msg := p.recordOwnership(req); msg != "" {
 		return authorization.Response{Err: msg}
 	}

@@ -27,6 +27,7 @@ type benchParams struct {
 	mix         string
 	dockerHost  string
 	perKind     bool
+	serveFlags  []string
 }
 
 func newBench() *cobra.Command {
@@ -52,7 +53,9 @@ Reports requests/s, latency percentiles per kind, CPU time per request and RSS
 		Example: `  dockward bench --policy-dir ./policies
   dockward bench --policy-dir ./policies --concurrency 1 --duration 5s --rounds 5
   dockward bench --policy-dir ./policies --json > bench.json
-  dockward bench --policy-dir ./policies --mix replay --docker-host unix:///tmp/isolated/docker.sock --per-kind --concurrency 1`,
+  dockward bench --policy-dir ./policies --mix replay --docker-host unix:///tmp/isolated/docker.sock --per-kind --concurrency 1
+  # every decision evaluated afresh (no decision or lookup cache):
+  dockward bench --mix replay --docker-host unix:///tmp/isolated/docker.sock --serve-flag=--decision-cache-ttl=0 --serve-flag=--lookup-cache-ttl=0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, p) },
 	}
@@ -64,6 +67,7 @@ Reports requests/s, latency percentiles per kind, CPU time per request and RSS
 	f.BoolVar(&p.json, "json", false, "print every round as JSON")
 	f.StringVar(&p.mix, "mix", "synthetic", "request mix: synthetic (hand-built, mostly cached reads) or replay (captured from dockerd, plugin/bench/testdata/replay)")
 	f.BoolVar(&p.perKind, "per-kind", false, "after the rounds, run each kind alone against both plugins (half a round each) for CPU per request and p99 by kind")
+	f.StringArrayVar(&p.serveFlags, "serve-flag", nil, "a flag for the dockward serve under test, repeatable: --serve-flag=--decision-cache-ttl=0 --serve-flag=--lookup-cache-ttl=0 measures every decision uncached")
 	f.StringVar(&p.dockerHost, "docker-host", "", "daemon dockward looks things up in (image users, volumes, containers, execs); required by --mix replay: an isolated dockerd holding the corpus's objects, never a production one")
 	floor := &cobra.Command{
 		Use:    "floor --socket PATH",
@@ -139,6 +143,7 @@ func runBench(cmd *cobra.Command, p benchParams) error {
 	if p.dockerHost != "" {
 		dwArgs = withDockerHost(dwArgs, p.dockerHost)
 	}
+	dwArgs = append(dwArgs, p.serveFlags...)
 	dw, dwSock, err := start("dockward", dwArgs...)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}

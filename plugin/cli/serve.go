@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 	"github.com/dockward/dockward/plugin/decision"
 	"github.com/dockward/dockward/plugin/fleet"
 	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/lookupcache"
 	"github.com/dockward/dockward/plugin/metrics"
 	"github.com/dockward/dockward/plugin/owner"
 	"github.com/dockward/dockward/plugin/policy"
@@ -33,6 +35,7 @@ import (
 type serveParams struct {
 	configFile string
 	cfg        config.Config
+	cpuProfile string
 }
 
 func newServe() *cobra.Command {
@@ -50,7 +53,7 @@ runs with --authorization-plugin=dockward.
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
-read_cache_ttl, opa_config, bundle_fallback, bundle_allow_unsigned,
+read_cache_ttl, decision_cache_ttl, lookup_cache_ttl, opa_config, bundle_fallback, bundle_allow_unsigned,
 canary_interval, owner_db, owner_max_records, control_socket), then
 flags; a docker host named by neither is $DOCKER_HOST, else
 unix:///var/run/docker.sock. One decision, daemon lookups included, has
@@ -100,10 +103,21 @@ needs an owner is denied naming it; everything else is served. The root-only
 			return p.resolve(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if p.cpuProfile != "" {
+				stop, err := startCPUProfile(p.cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return serve(cmd.Context(), p.cfg)
 		},
 	}
 	f := cmd.Flags()
+	// For benchmarks (plugin/BENCHMARKS.md): where a decision's CPU goes
+	// on real traffic, written when serve stops.
+	f.StringVar(&p.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
+	_ = f.MarkHidden("cpu-profile")
 	f.StringVar(&p.configFile, "config", "", "YAML config file (default "+config.DefaultFile+" if it exists)")
 	f.StringVar(&p.cfg.Socket, "socket", p.cfg.Socket, "unix socket to serve the plugin on")
 	f.StringVar(&p.cfg.PolicyDir, "policy-dir", p.cfg.PolicyDir, "directory of Rego policies and data.json")
@@ -117,6 +131,8 @@ needs an owner is denied naming it; everything else is served. The root-only
 	f.DurationVar(&p.cfg.LookupTimeout, "lookup-timeout", p.cfg.LookupTimeout, "time budget of one daemon lookup; a failed lookup denies")
 	f.StringVar(&p.cfg.MetricsAddr, "metrics-addr", p.cfg.MetricsAddr, "serve Prometheus /metrics and /healthz here (\":9464\" = loopback); off when empty")
 	f.DurationVar(&p.cfg.ReadCacheTTL, "read-cache-ttl", p.cfg.ReadCacheTTL, "keep decisions on reads (GET/HEAD) this long, per policy revision; 0 disables")
+	f.DurationVar(&p.cfg.DecisionCacheTTL, "decision-cache-ttl", p.cfg.DecisionCacheTTL, "keep the decisions on every other request this long, keyed by policy revision and the whole input (looked-up facts included); 0 disables")
+	f.DurationVar(&p.cfg.LookupCacheTTL, "lookup-cache-ttl", p.cfg.LookupCacheTTL, "keep the daemon's answers to lookups at most this long (dropped sooner by any write or daemon event that may change them, never served while the event stream is down); 0 disables")
 	f.StringVar(&p.cfg.OPAConfig, "opa-config", p.cfg.OPAConfig, "standard OPA config file: policy bundles from a bundle server, remote decision logs (fleet mode)")
 	f.StringVar(&p.cfg.BundleFallback, "bundle-fallback", p.cfg.BundleFallback, "what decides until the first bundle is in force: local (the policy directory) or deny (every request)")
 	f.BoolVar(&p.cfg.BundleAllowUnsigned, "bundle-allow-unsigned", p.cfg.BundleAllowUnsigned, "poll bundles that are not signed (no signing block in the OPA config); refused at start without it")
@@ -126,6 +142,19 @@ needs an owner is denied naming it; everything else is served. The root-only
 	f.DurationVar(&p.cfg.CanaryInterval, "canary-interval", p.cfg.CanaryInterval, "send the enforcement canary (a privileged create the policy denies, nothing is created) through the docker host this often; 0 disables")
 	f.StringVar(&p.cfg.HostRoot, "host-root", p.cfg.HostRoot, "where the host's / is mounted (managed plugin: /host); bind sources are resolved under it. Empty: the local filesystem")
 	return cmd
+}
+
+// startCPUProfile profiles the process until the returned stop is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // resolve layers defaults < file < flags: the file is read first, then every
@@ -169,6 +198,8 @@ func (p *serveParams) resolveEnv(cmd *cobra.Command, getenv func(string) string)
 	set("host-root", func() { cfg.HostRoot = flagCfg.HostRoot })
 	set("canary-interval", func() { cfg.CanaryInterval = flagCfg.CanaryInterval })
 	set("read-cache-ttl", func() { cfg.ReadCacheTTL = flagCfg.ReadCacheTTL })
+	set("decision-cache-ttl", func() { cfg.DecisionCacheTTL = flagCfg.DecisionCacheTTL })
+	set("lookup-cache-ttl", func() { cfg.LookupCacheTTL = flagCfg.LookupCacheTTL })
 	set("opa-config", func() { cfg.OPAConfig = flagCfg.OPAConfig })
 	set("bundle-fallback", func() { cfg.BundleFallback = flagCfg.BundleFallback })
 	set("bundle-allow-unsigned", func() { cfg.BundleAllowUnsigned = flagCfg.BundleAllowUnsigned })
@@ -331,6 +362,17 @@ func serve(ctx context.Context, cfg config.Config) error {
 	// Groups come from the host's user database, under host_root for
 	// the managed plugin (which sees the host's / at /host).
 	builder := input.Builder{Lookup: docker, Groups: userdb.NewHost(cfg.HostRoot), Owners: owners}
+	// The daemon's answers are kept briefly, dropped on every write and
+	// daemon event that may change them, and not served at all while the
+	// event stream is down (lookupcache).
+	var facts *lookupcache.Cache
+	if cfg.LookupCacheTTL > 0 {
+		facts = lookupcache.New(docker, cfg.LookupCacheTTL)
+		builder.Lookup = facts
+		go facts.Watch(ctx, docker.WatchEvents, func(err error) {
+			log.WithError(err).Debug("daemon event stream broke; lookups go to the daemon until it is back")
+		})
+	}
 	// Without its control socket the plugin still enforces everything;
 	// only dockward own cannot reach it.
 	if cl, err := control.Listen(cfg.ControlSocket); err != nil {
@@ -349,6 +391,10 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	opts := authz.Options{
 		EvalTimeout: cfg.EvalTimeout, AuditAllows: cfg.AuditAllows, Metrics: m, ReadCacheTTL: readCacheTTL(cfg.ReadCacheTTL),
+		DecisionCacheTTL: readCacheTTL(cfg.DecisionCacheTTL),
+	}
+	if facts != nil {
+		opts.Facts = facts
 	}
 	if fl != nil {
 		opts.OnDecision = func(r authz.Result, in *input.Input) { fl.LogDecision(decisionLog(r, in, engine)) }

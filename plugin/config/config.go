@@ -42,6 +42,14 @@ type Config struct {
 	HostRoot string `yaml:"host_root"`
 	// ReadCacheTTL keeps decisions on reads this long (0 disables).
 	ReadCacheTTL time.Duration `yaml:"read_cache_ttl"`
+	// DecisionCacheTTL keeps the decisions on every other request this
+	// long, keyed by the policy revision and the whole input (every fact
+	// looked up included), 0 disables.
+	DecisionCacheTTL time.Duration `yaml:"decision_cache_ttl"`
+	// LookupCacheTTL keeps the daemon's answers to lookups at most this
+	// long (dropped sooner by any write or daemon event that may change
+	// them); 0 disables.
+	LookupCacheTTL time.Duration `yaml:"lookup_cache_ttl"`
 	// OPAConfig, when set, is a standard OPA configuration file: policy
 	// bundles from a bundle server and remote decision logs.
 	OPAConfig string `yaml:"opa_config"`
@@ -165,21 +173,23 @@ func (id Identity) Check() error {
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Socket:          "/run/docker/plugins/dockward.sock",
-		PolicyDir:       "/etc/dockward/policies",
-		AuditLog:        "/var/log/dockward/audit.log",
-		AuditMaxSizeMB:  100,
-		AuditMaxBackups: 10,
-		EvalTimeout:     5 * time.Second,
-		LogLevel:        "info",
-		DockerHost:      "unix:///var/run/docker.sock",
-		LookupTimeout:   2 * time.Second,
-		ReadCacheTTL:    time.Second,
-		BundleFallback:  "local",
-		OwnerDB:         "/var/lib/dockward/owners.db",
-		OwnerMaxRecords: 100_000,
-		ControlSocket:   "/run/dockward/control.sock",
-		CanaryInterval:  5 * time.Minute,
+		Socket:           "/run/docker/plugins/dockward.sock",
+		PolicyDir:        "/etc/dockward/policies",
+		AuditLog:         "/var/log/dockward/audit.log",
+		AuditMaxSizeMB:   100,
+		AuditMaxBackups:  10,
+		EvalTimeout:      5 * time.Second,
+		LogLevel:         "info",
+		DockerHost:       "unix:///var/run/docker.sock",
+		LookupTimeout:    2 * time.Second,
+		ReadCacheTTL:     time.Second,
+		DecisionCacheTTL: time.Second,
+		LookupCacheTTL:   2 * time.Second,
+		BundleFallback:   "local",
+		OwnerDB:          "/var/lib/dockward/owners.db",
+		OwnerMaxRecords:  100_000,
+		ControlSocket:    "/run/dockward/control.sock",
+		CanaryInterval:   5 * time.Minute,
 	}
 }
 
@@ -229,6 +239,12 @@ func (c Config) Validate() error {
 	}
 	if c.ReadCacheTTL < 0 {
 		return fmt.Errorf("invalid read_cache_ttl %q: must be >= 0 (0 disables)", c.ReadCacheTTL)
+	}
+	if c.DecisionCacheTTL < 0 {
+		return fmt.Errorf("invalid decision_cache_ttl %q: must be >= 0 (0 disables)", c.DecisionCacheTTL)
+	}
+	if c.LookupCacheTTL < 0 {
+		return fmt.Errorf("invalid lookup_cache_ttl %q: must be >= 0 (0 disables)", c.LookupCacheTTL)
 	}
 	if c.Identity != nil {
 		if err := c.Identity.WithDefaults().Validate(); err != nil {

@@ -173,10 +173,11 @@ func TestBenchReplay(t *testing.T) {
 	// Replay: dockward on its own socket, looking up in the daemon that
 	// holds the session's objects; the floor beside it.
 	sock := filepath.Join(d.dir, "dw-replay.sock")
-	dw, err := d.start("dockward-replay", filepath.Join(d.dir, "replay.log"), nil, d.dockward, "serve", "--socket", sock,
+	serveArgs := append([]string{"serve", "--socket", sock,
 		"--policy-dir", d.policy, "--audit-log", filepath.Join(d.dir, "replay-audit.log"), "--log-level", "warn",
-		"--docker-host", "unix://"+d.dockerSock, "--owner-db", filepath.Join(d.dir, "replay-owners.db"),
-		"--control-socket", filepath.Join(d.dir, "replay-control.sock"))
+		"--docker-host", "unix://" + d.dockerSock, "--owner-db", filepath.Join(d.dir, "replay-owners.db"),
+		"--control-socket", filepath.Join(d.dir, "replay-control.sock")}, replayServeFlags(t)...)
+	dw, err := d.start("dockward-replay", filepath.Join(d.dir, "replay.log"), nil, d.dockward, serveArgs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,4 +268,17 @@ func TestBenchReplay(t *testing.T) {
 			name, us(dwR.CPUPerReq), us(flR.CPUPerReq), float64(dwR.CPUPerReq)/float64(max(flR.CPUPerReq, 1)),
 			dk[0].P99.Round(time.Microsecond), fk[0].P99.Round(time.Microsecond), float64(dk[0].P99)/float64(max(fk[0].P99, 1)), dwR.RPS, flR.RPS)
 	}
+}
+
+// replayServeFlags are extra flags for the dockward under test:
+// DOCKWARD_BENCH_SERVE_FLAGS (space-separated, e.g. "--decision-cache-ttl=0
+// --lookup-cache-ttl=0" to measure every decision uncached), and with
+// DOCKWARD_BENCH_PROFILE=FILE a CPU profile of the whole replay.
+func replayServeFlags(t *testing.T) []string {
+	flags := strings.Fields(os.Getenv("DOCKWARD_BENCH_SERVE_FLAGS"))
+	if p := os.Getenv("DOCKWARD_BENCH_PROFILE"); p != "" {
+		flags = append(flags, "--cpu-profile", p)
+		t.Logf("CPU profile of the dockward under test: %s", p)
+	}
+	return flags
 }
