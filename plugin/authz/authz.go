@@ -46,9 +46,14 @@ type Options struct {
 	// the input it was made on (nil when the request never became one). It
 	// runs on the request path: it must not block (the decision log queues).
 	OnDecision func(r Result, in *input.Input)
-	// Facts, if set, is told of every allowed write (by endpoint) when it
-	// is allowed and again when it has run: the lookup cache drops what
-	// the write may have changed (lookupcache.Cache).
+	// Facts, if set, is told of every write that has run (AuthZRes, by
+	// endpoint): the lookup cache drops what it may have changed
+	// (lookupcache.Cache). Not at AuthZReq: an answer fetched before the
+	// write runs is as stale as one kept from before; only a drop after
+	// the change helps, and the cache's own generation count refuses to
+	// keep an answer whose fetch straddled it. A write that fails (no
+	// AuthZRes) changes nothing, or its change shows in the daemon's
+	// events.
 	Facts interface{ Written(endpoint string, body bool) }
 }
 
@@ -96,7 +101,6 @@ var _ authorization.Plugin = (*Plugin)(nil)
 func (p *Plugin) AuthZReq(req authorization.Request) authorization.Response {
 	r := p.Decide(req)
 	if r.Decision.Allow {
-		p.written(req)
 		ctx, cancel := context.WithTimeout(p.base, p.opts.EvalTimeout)
 		p.note(ctx, req, routeInfo{endpoint: r.Event.Endpoint, id: r.routeID}, r.input)
 		cancel()
@@ -256,8 +260,8 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 	return
 }
 
-// written tells the lookup cache of a write: it may change what the
-// daemon answers from now on. Reads change nothing.
+// written tells the lookup cache of a write that has run: it may change
+// what the daemon answers from now on. Reads change nothing.
 func (p *Plugin) written(req authorization.Request) {
 	if p.opts.Facts == nil || req.RequestMethod == "GET" || req.RequestMethod == "HEAD" {
 		return
@@ -273,12 +277,27 @@ func (p *Plugin) written(req authorization.Request) {
 // a SHA-256 of the input as the policy sees it (the JSON the conversion to
 // an OPA value follows). A hash, so the cache holds no request content.
 func inputKey(revision string, in *input.Input) (string, error) {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return "", err
+	h := sha256.New()
+	if lb, ok := in.Body.(*input.LazyBody); ok {
+		// The body is a function of the request body: hash that, and
+		// leave the body uncomputed (most decisions never need it).
+		cp := *in
+		cp.Body = nil
+		b, err := json.Marshal(&cp)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+		h.Write([]byte{0})
+		h.Write(lb.Raw())
+	} else {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
 	}
-	sum := sha256.Sum256(b)
-	return revision + "\x00" + string(sum[:]), nil
+	return revision + "\x00" + string(h.Sum(nil)), nil
 }
 
 // readKey is the cache key of a read: everything its input is built from.

@@ -18,7 +18,12 @@ const Redacted = "REDACTED"
 // ("Secrets"); the input then goes to Rego, the debug log, the decision log
 // and (in part) the audit record, so all of them are safe by construction.
 func redact(in *Input) {
-	in.Body = redactBody(in.Route.Endpoint, in.Body)
+	if lb, ok := in.Body.(*LazyBody); ok {
+		endpoint := in.Route.Endpoint
+		lb.then(func(body any) any { return redactBody(endpoint, body) })
+	} else {
+		in.Body = redactBody(in.Route.Endpoint, in.Body)
+	}
 	in.Request.Query = redactQuery(in.Route.Endpoint, in.Request.Query)
 	if in.Volume != nil {
 		in.Volume.Options = redactVolumeOptions(in.Volume.Options)

@@ -6,10 +6,10 @@
 //
 // It never serves an answer the daemon's current state contradicts for
 // longer than it can help: every answer is dropped when
-//   - a write that can change it is allowed (Written, told by the plugin at
-//     AuthZReq and again at AuthZRes, when the write is done): a container
-//     create drops the container answers, a tag the image answers, a write
-//     the plugin cannot name every answer;
+//   - a write that can change it has run (Written, told by the plugin at
+//     AuthZRes, which dockerd sends before the client has its answer): a
+//     container create drops the container answers, a tag the image
+//     answers, a write the plugin cannot name every answer;
 //   - the daemon reports an event that can change it (Watch: dockerd's own
 //     event stream, which also carries what no API call of ours announces,
 //     such as a swarm task's image pull or a container removed by --rm);
@@ -130,9 +130,8 @@ func (c *Cache) invalidate(m mask) {
 	c.flushes.Add(1)
 }
 
-// Written is told of every allowed write, by endpoint (route.Endpoint
-// names) and whether it carried a body, when it is allowed and again when
-// it has run. It drops the answers of the kinds the write can change; a
+// Written is told of every write that has run, by endpoint (route.Endpoint
+// names) and whether it carried a body. It drops the answers of the kinds the write can change; a
 // write the plugin cannot name drops everything.
 func (c *Cache) Written(endpoint string, body bool) {
 	m, ok := writes[endpoint]

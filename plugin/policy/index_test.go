@@ -3,15 +3,12 @@ package policy
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/loader"
 
@@ -208,27 +205,8 @@ func clone(t *testing.T, in map[string]any) map[string]any {
 func requestInputs(t *testing.T, ctx context.Context) map[string]map[string]any {
 	t.Helper()
 	reqs := testutil.CapturedRequests(t, "../testdata/requests")
-	seeds, _ := filepath.Glob("../input/testdata/fuzz/*/*")
-	for _, f := range seeds {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var vals []string
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			line = strings.TrimSpace(line)
-			if i := strings.Index(line, "("); i > 0 && strings.HasSuffix(line, ")") {
-				s, err := strconv.Unquote(line[i+1 : len(line)-1])
-				if err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				vals = append(vals, s)
-			}
-		}
-		if len(vals) != 3 {
-			t.Fatalf("%s: %d values, want method, uri, body", f, len(vals))
-		}
-		reqs[f] = authorization.Request{RequestMethod: vals[0], RequestURI: vals[1], RequestBody: []byte(vals[2])}
+	for f, req := range testutil.FuzzSeeds(t, "../input/testdata/fuzz") {
+		reqs[f] = req
 	}
 	out := map[string]map[string]any{}
 	names := make([]string, 0, len(reqs))

@@ -28,6 +28,10 @@ func toValue(input any) (ast.Value, error) {
 
 var nullTerm = ast.NullTerm()
 
+// jsonValuer is a value that computes its plain JSON form when first read
+// (input.LazyBody): the conversion asks for it only when it converts.
+type jsonValuer interface{ JSONValue() (any, error) }
+
 func toTerm(v reflect.Value) (*ast.Term, error) {
 	if !v.IsValid() {
 		return nullTerm, nil
@@ -36,6 +40,14 @@ func toTerm(v reflect.Value) (*ast.Term, error) {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return nullTerm, nil
+		}
+		if lv, ok := v.Interface().(jsonValuer); ok {
+			// A body computed on first use (input.LazyBody).
+			x, err := lv.JSONValue()
+			if err != nil {
+				return nil, err
+			}
+			return toTerm(reflect.ValueOf(x))
 		}
 		return toTerm(v.Elem())
 	case reflect.String:
