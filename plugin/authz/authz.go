@@ -54,7 +54,9 @@ type Options struct {
 	// keep an answer whose fetch straddled it. A write that fails (no
 	// AuthZRes) changes nothing, or its change shows in the daemon's
 	// events.
-	Facts interface{ Written(endpoint string, body bool) }
+	Facts interface {
+		Written(endpoint string, body bool)
+	}
 }
 
 // Plugin implements authorization.Plugin.
