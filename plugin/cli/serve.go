@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
@@ -142,6 +143,29 @@ needs an owner is denied naming it; everything else is served. The root-only
 	f.DurationVar(&p.cfg.CanaryInterval, "canary-interval", p.cfg.CanaryInterval, "send the enforcement canary (a privileged create the policy denies, nothing is created) through the docker host this often; 0 disables")
 	f.StringVar(&p.cfg.HostRoot, "host-root", p.cfg.HostRoot, "where the host's / is mounted (managed plugin: /host); bind sources are resolved under it. Empty: the local filesystem")
 	return cmd
+}
+
+// registerLookupCache exports the lookup cache's counters: its hit rate,
+// and whether it serves (it does not while the daemon's event stream is
+// down: every lookup then goes to the daemon).
+func registerLookupCache(m *metrics.Metrics, c *lookupcache.Cache) {
+	counter := func(name, help string, f func(lookupcache.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(c.Stats())) })
+	}
+	for _, col := range []prometheus.Collector{
+		counter("dockward_lookup_cache_hits_total", "Daemon lookups answered from the lookup cache.", func(s lookupcache.Stats) uint64 { return s.Hits }),
+		counter("dockward_lookup_cache_misses_total", "Daemon lookups that went to the daemon while the cache served.", func(s lookupcache.Stats) uint64 { return s.Misses }),
+		counter("dockward_lookup_cache_invalidations_total", "Writes and daemon events that dropped kept answers.", func(s lookupcache.Stats) uint64 { return s.Flushes }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dockward_lookup_cache_live", Help: "1 while the lookup cache follows the daemon's event stream and serves; 0 while the stream is down (every lookup goes to the daemon)."},
+			func() float64 {
+				if c.Stats().Live {
+					return 1
+				}
+				return 0
+			}),
+	} {
+		_ = m.Register(col)
+	}
 }
 
 // startCPUProfile profiles the process until the returned stop is called.
@@ -369,9 +393,23 @@ func serve(ctx context.Context, cfg config.Config) error {
 	if cfg.LookupCacheTTL > 0 {
 		facts = lookupcache.New(docker, cfg.LookupCacheTTL)
 		builder.Lookup = facts
-		go facts.Watch(ctx, docker.WatchEvents, func(err error) {
-			log.WithError(err).Debug("daemon event stream broke; lookups go to the daemon until it is back")
+		// Said once per change of state: dockerd starts after the plugin,
+		// and reconnecting to a daemon that is down is not news.
+		following := false
+		facts.Follow(ctx, docker.WatchEvents, func(connected bool, err error) {
+			switch {
+			case connected:
+				log.Info("following the daemon's events: lookups are cached")
+			case following:
+				log.WithError(err).Warn("the daemon's event stream broke: every lookup goes to the daemon until it is back")
+			default:
+				log.WithError(err).Debug("no daemon event stream yet: lookups are not cached")
+			}
+			following = connected
 		})
+		if m != nil {
+			registerLookupCache(m, facts)
+		}
 	}
 	// Without its control socket the plugin still enforces everything;
 	// only dockward own cannot reach it.

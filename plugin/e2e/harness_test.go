@@ -342,6 +342,10 @@ func (hs *harness) startPlugin() error {
 		"--docker-host", "unix://"+hs.dockerSock,
 		// Never the host's /var/lib/dockward or /run/dockward.
 		"--owner-db", hs.ownerDB, "--control-socket", hs.controlSock,
+		// Lookups kept an hour, not 2s: every test that changes the
+		// daemon and is then judged on the change also tests that the
+		// lookup cache drops what the change made stale.
+		"--lookup-cache-ttl", "1h",
 		"--log-level", "debug")
 	if err != nil {
 		return err
@@ -501,9 +505,26 @@ func (hs *harness) startContainerd() (string, error) {
 // importImage builds a one-binary busybox image without a registry. The
 // import itself goes through the plugin (POST /images/create?fromSrc=-).
 func (hs *harness) importImage() error {
+	buf, err := imageTar()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := hs.dockerCmd(ctx, "import", "-", testImage)
+	cmd.Stdin = buf
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("docker import (allowed by the default policy?): %v\n%s", err, out)
+	}
+	return nil
+}
+
+// imageTar is the test image's root filesystem: busybox-static, an
+// /etc/passwd with root and app (1000), /tmp.
+func imageTar() (*bytes.Buffer, error) {
 	busybox, err := os.ReadFile("/bin/busybox")
 	if err != nil {
-		return fmt.Errorf("busybox-static is needed for the test image: %w", err)
+		return nil, fmt.Errorf("busybox-static is needed for the test image: %w", err)
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -527,16 +548,9 @@ func (hs *harness) importImage() error {
 	add(&tar.Header{Name: "etc/group", Typeflag: tar.TypeReg, Mode: 0o644},
 		[]byte("root:x:0:\napp:x:1000:\n"))
 	if err := tw.Close(); err != nil {
-		return err
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	cmd := hs.dockerCmd(ctx, "import", "-", testImage)
-	cmd.Stdin = &buf
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("docker import (allowed by the default policy?): %v\n%s", err, out)
-	}
-	return nil
+	return &buf, nil
 }
 
 // proc is a process we started; only these are ever signalled.

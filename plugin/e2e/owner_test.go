@@ -29,7 +29,11 @@ func (op *ownerPlugin) args() []string {
 	return append([]string{"serve", "--socket", op.socket, "--policy-dir", op.policyDir,
 		"--audit-log", filepath.Join(op.d.dir, "audit", "audit.log"),
 		"--docker-host", "unix://" + op.d.dockerSock,
-		"--owner-db", op.db, "--control-socket", op.control, "--log-level", "debug"}, op.extra...)
+		"--owner-db", op.db, "--control-socket", op.control, "--log-level", "debug",
+		// Lookups kept an hour: a name that changes hands must be seen
+		// through the cache's invalidation (a rename's AuthZRes, the
+		// daemon's events), never through its expiry.
+		"--lookup-cache-ttl", "1h"}, op.extra...)
 }
 
 // start runs the plugin and waits for its socket.
@@ -169,6 +173,24 @@ func TestOwnership(t *testing.T) {
 		allowed(t, d.as(t, admin, "exec", web, "id"))
 		allowed(t, d.as(t, admin, "pause", web))
 		allowed(t, d.as(t, alice, "unpause", web))
+	})
+
+	t.Run("a name that changed hands is judged as its new owner's object (lookup cache)", func(t *testing.T) {
+		mine := "dw-own-bob"
+		run(bob, mine)
+		// bob's stop resolves the name to his container and the plugin
+		// keeps that answer; then the name changes hands.
+		allowed(t, d.as(t, bob, "pause", mine))
+		allowed(t, d.as(t, bob, "unpause", mine))
+		allowed(t, d.as(t, bob, "rename", mine, mine+"-old"))
+		allowed(t, d.as(t, alice, "rename", web, mine))
+		o := d.as(t, bob, "pause", mine)
+		denied(t, o, "belongs to another user", alice)
+		if out := d.mustDocker(t, "inspect", "--format", "{{.State.Paused}}", id); strings.TrimSpace(out) != "false" {
+			t.Errorf("BYPASS: bob paused alice's container through a name he used to have: paused=%q", out)
+		}
+		allowed(t, d.as(t, alice, "rename", mine, web))
+		allowed(t, d.as(t, bob, "rm", "-f", mine+"-old"))
 	})
 
 	t.Run("bob may not reach alice's container through a name that is its id prefix", func(t *testing.T) {

@@ -10,7 +10,7 @@
 //     AuthZRes, which dockerd sends before the client has its answer): a
 //     container create drops the container answers, a tag the image
 //     answers, a write the plugin cannot name every answer;
-//   - the daemon reports an event that can change it (Watch: dockerd's own
+//   - the daemon reports an event that can change it (Follow: dockerd's own
 //     event stream, which also carries what no API call of ours announces,
 //     such as a swarm task's image pull or a container removed by --rm);
 //     while the stream is down nothing is served from the cache;
@@ -102,12 +102,16 @@ func New(inner input.Lookup, ttl time.Duration) *Cache {
 	return c
 }
 
-// Stats are the cache's counters since it started.
-type Stats struct{ Hits, Misses, Flushes uint64 }
+// Stats are the cache's counters since it started, and whether it serves
+// (Live: false while its event stream is down).
+type Stats struct {
+	Hits, Misses, Flushes uint64
+	Live                  bool
+}
 
 // Stats returns the counters.
 func (c *Cache) Stats() Stats {
-	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Flushes: c.flushes.Load()}
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Flushes: c.flushes.Load(), Live: c.live.Load()}
 }
 
 // Invalidate drops every answer.
@@ -250,38 +254,47 @@ func eventKinds(typ, action string) mask {
 // event. It returns why the stream ended.
 type EventSource func(ctx context.Context, connected func(), on func(typ, action string)) error
 
-// Watch follows the daemon's events until ctx ends, reconnecting after a
-// break. While the stream is not connected (before the first connection,
-// and after every break until the next) the cache serves nothing, so no
-// change the daemon made meanwhile can be missed. onErr, if set, is told
-// each break.
-func (c *Cache) Watch(ctx context.Context, src EventSource, onErr func(error)) {
+// Follow follows the daemon's events in the background until ctx ends,
+// reconnecting after a break, and returns a channel closed when it has
+// stopped. From the call on, while the stream is not connected (before the
+// first connection, and after every break until the next), the cache
+// serves nothing, so no change the daemon made meanwhile can be missed.
+// report, if set, is told of each connection (nil) and each break.
+func (c *Cache) Follow(ctx context.Context, src EventSource, report func(connected bool, err error)) <-chan struct{} {
 	c.live.Store(false)
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := src(ctx, func() {
-			// Anything may have changed while the stream was down.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		backoff := 100 * time.Millisecond
+		for ctx.Err() == nil {
+			err := src(ctx, func() {
+				// Anything may have changed while the stream was down.
+				c.Invalidate()
+				c.live.Store(true)
+				backoff = 100 * time.Millisecond
+				if report != nil {
+					report(true, nil)
+				}
+			}, c.Event)
+			c.live.Store(false)
 			c.Invalidate()
-			c.live.Store(true)
-			backoff = 100 * time.Millisecond
-		}, c.Event)
-		c.live.Store(false)
-		c.Invalidate()
-		if ctx.Err() != nil {
-			return
+			if ctx.Err() != nil {
+				return
+			}
+			if report != nil {
+				report(false, err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			if backoff < 5*time.Second {
+				backoff *= 2
+			}
 		}
-		if onErr != nil && err != nil {
-			onErr(err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		if backoff < 5*time.Second {
-			backoff *= 2
-		}
-	}
+	}()
+	return done
 }
 
 // get returns the kept answer for key, or fetches it. Only answers without

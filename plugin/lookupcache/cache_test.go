@@ -178,7 +178,6 @@ func TestCacheServesNothingWithoutItsEventStream(t *testing.T) {
 	connect := make(chan struct{})
 	broken := make(chan struct{})
 	events := make(chan [2]string)
-	done := make(chan struct{})
 	src := func(ctx context.Context, connected func(), on func(typ, action string)) error {
 		select {
 		case <-connect:
@@ -197,8 +196,10 @@ func TestCacheServesNothingWithoutItsEventStream(t *testing.T) {
 			}
 		}
 	}
-	go func() { c.Watch(ctx, src, nil); close(done) }()
-	waitFor(t, func() bool { return !c.live.Load() })
+	done := c.Follow(ctx, src, nil)
+	if c.live.Load() {
+		t.Fatal("serving before the event stream connected")
+	}
 
 	_, _ = c.Image(ctx, "web")
 	_, _ = c.Image(ctx, "web")
