@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/docker/go-plugins-helpers/authorization"
 )
@@ -87,4 +88,43 @@ func SoakMix() ([]Kind, error) {
 		return b
 	}
 	return append(mix, Kind{Name: "inspect_unique", Weight: 10, Path: "/AuthZPlugin.AuthZReq", Allow: true, Vary: unique}), nil
+}
+
+// ReplaySoakMix is the replayed mix plus what a long-running host sends
+// and a replay alone never repeats: reads of ever-different objects (which
+// cycle the read cache) and compliant creates under ever-different names
+// (which cycle the decision cache: each is a new input). The memory bound
+// must hold with every cache full and turning over.
+func ReplaySoakMix(recs []Record) ([]Kind, error) {
+	mix, err := ReplayMix(recs)
+	if err != nil {
+		return nil, err
+	}
+	var create *authorization.Request
+	for _, r := range recs {
+		if r.Kind == "create_compliant" && strings.HasSuffix(r.Path, "AuthZReq") {
+			req := r.Request
+			create = &req
+			break
+		}
+	}
+	if create == nil {
+		return nil, fmt.Errorf("replay corpus has no compliant create to vary")
+	}
+	path, _, _ := strings.Cut(create.RequestURI, "?")
+	uniqueCreate := func(seq int64) []byte {
+		req := *create
+		req.RequestURI = fmt.Sprintf("%s?name=soak-%016x", path, seq)
+		b, _ := json.Marshal(req)
+		return b
+	}
+	uniqueRead := func(seq int64) []byte {
+		b, _ := json.Marshal(authorization.Request{RequestMethod: "GET",
+			RequestURI:     fmt.Sprintf("/v1.41/containers/%016x/json", seq),
+			RequestHeaders: map[string]string{"User-Agent": "Docker-Client/20.10.24+dfsg1 (linux)"}})
+		return b
+	}
+	return append(mix,
+		Kind{Name: "read_unique", Weight: 500, Path: "/AuthZPlugin.AuthZReq", Allow: true, Vary: uniqueRead},
+		Kind{Name: "create_unique", Weight: 300, Path: "/AuthZPlugin.AuthZReq", Allow: true, Vary: uniqueCreate}), nil
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -37,6 +39,7 @@ type serveParams struct {
 	configFile string
 	cfg        config.Config
 	cpuProfile string
+	memProfile string
 }
 
 func newServe() *cobra.Command {
@@ -54,7 +57,7 @@ runs with --authorization-plugin=dockward.
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
-read_cache_ttl, decision_cache_ttl, lookup_cache_ttl, opa_config, bundle_fallback, bundle_allow_unsigned,
+read_cache_ttl, decision_cache_ttl, lookup_cache_ttl, gc_percent, opa_config, bundle_fallback, bundle_allow_unsigned,
 canary_interval, owner_db, owner_max_records, control_socket), then
 flags; a docker host named by neither is $DOCKER_HOST, else
 unix:///var/run/docker.sock. One decision, daemon lookups included, has
@@ -111,6 +114,9 @@ needs an owner is denied naming it; everything else is served. The root-only
 				}
 				defer stop()
 			}
+			if p.memProfile != "" {
+				defer writeHeapProfile(p.memProfile)
+			}
 			return serve(cmd.Context(), p.cfg)
 		},
 	}
@@ -119,6 +125,8 @@ needs an owner is denied naming it; everything else is served. The root-only
 	// on real traffic, written when serve stops.
 	f.StringVar(&p.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
 	_ = f.MarkHidden("cpu-profile")
+	f.StringVar(&p.memProfile, "heap-profile", "", "write a Go heap profile to this file when serve stops (for benchmarks)")
+	_ = f.MarkHidden("heap-profile")
 	f.StringVar(&p.configFile, "config", "", "YAML config file (default "+config.DefaultFile+" if it exists)")
 	f.StringVar(&p.cfg.Socket, "socket", p.cfg.Socket, "unix socket to serve the plugin on")
 	f.StringVar(&p.cfg.PolicyDir, "policy-dir", p.cfg.PolicyDir, "directory of Rego policies and data.json")
@@ -166,6 +174,17 @@ func registerLookupCache(m *metrics.Metrics, c *lookupcache.Cache) {
 	} {
 		_ = m.Register(col)
 	}
+}
+
+// writeHeapProfile writes the live heap, after a collection, to path.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	_ = pprof.WriteHeapProfile(f)
 }
 
 // startCPUProfile profiles the process until the returned stop is called.
@@ -256,6 +275,9 @@ func serve(ctx context.Context, cfg config.Config) error {
 	level, _ := logrus.ParseLevel(cfg.LogLevel)
 	log.SetLevel(level)
 
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	var m *metrics.Metrics
 	if cfg.MetricsAddr != "" {
 		m = metrics.New()

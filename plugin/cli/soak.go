@@ -17,6 +17,10 @@ type soakParams struct {
 	every       int64
 	concurrency int
 	maxRSSMiB   float64
+	mix         string
+	dockerHost  string
+	serveFlags  []string
+	corpus      string
 }
 
 func newSoak() *cobra.Command {
@@ -30,10 +34,16 @@ which fill and cycle the read cache) until --requests decisions are answered.
 After every --every decisions it prints the resident set size (VmRSS) and
 the CPU time per request.
 
+--mix replay drives the replayed mix (see dockward bench) instead, with
+reads of ever-different objects and compliant creates under ever-different
+names, so every cache (reads, decisions, lookups) fills and turns over; its
+lookups go to --docker-host, which must hold the corpus's objects.
+
 Fails (exit 1) on any wrong answer, when the RSS ends above --max-rss, or
 when it grew by more than 10% between the first and the last chunk.`,
 		Example: `  dockward bench soak --policy-dir ./policies
-  dockward bench soak --policy-dir ./policies --requests 200000 --every 20000`,
+  dockward bench soak --policy-dir ./policies --requests 200000 --every 20000
+  dockward bench soak --mix replay --docker-host unix:///tmp/isolated/docker.sock`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSoak(cmd, p) },
 	}
@@ -43,6 +53,10 @@ when it grew by more than 10% between the first and the last chunk.`,
 	f.Int64Var(&p.every, "every", 100_000, "report memory after this many decisions")
 	f.IntVar(&p.concurrency, "concurrency", 8, "concurrent clients")
 	f.Float64Var(&p.maxRSSMiB, "max-rss", 40, "fail when the RSS ends above this many MiB")
+	f.StringVar(&p.mix, "mix", "synthetic", "synthetic (the bench mix and unique reads) or replay (the replayed mix, unique reads and unique creates; needs --docker-host)")
+	f.StringVar(&p.dockerHost, "docker-host", "", "daemon dockward looks things up in (--mix replay): an isolated dockerd holding the corpus's objects, never a production one")
+	f.StringArrayVar(&p.serveFlags, "serve-flag", nil, "a flag for the dockward serve under test, repeatable")
+	f.StringVar(&p.corpus, "corpus", "", "replay this JSONL corpus (dockward bench record) instead of the committed one (--mix replay)")
 	return cmd
 }
 
@@ -62,15 +76,38 @@ func runSoak(cmd *cobra.Command, p soakParams) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	dw, sock, err := startBenchProc(self, dir, "dockward", dockwardUnderTest(dir, p.policyDir)...)
+	var mix []bench.Kind
+	args := dockwardUnderTest(dir, p.policyDir)
+	switch p.mix {
+	case "synthetic":
+		mix, err = bench.SoakMix()
+	case "replay":
+		if p.dockerHost == "" {
+			return &ExitError{Code: 2, Err: fmt.Errorf("--mix replay needs --docker-host: a daemon holding the corpus's objects (TestBenchReplay in plugin/e2e sets one up)")}
+		}
+		args = withDockerHost(args, p.dockerHost)
+		var recs []bench.Record
+		if p.corpus == "" {
+			recs, err = bench.ReplayCorpus()
+		} else if b, rerr := os.ReadFile(p.corpus); rerr != nil {
+			err = rerr
+		} else {
+			recs, err = bench.ParseCorpus(b)
+		}
+		if err == nil {
+			mix, err = bench.ReplaySoakMix(recs)
+		}
+	default:
+		return &ExitError{Code: 2, Err: fmt.Errorf("unknown --mix %q: use synthetic or replay", p.mix)}
+	}
+	if err != nil {
+		return err
+	}
+	dw, sock, err := startBenchProc(self, dir, "dockward", append(args, p.serveFlags...)...)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
 	defer func() { _ = dw.Process.Kill(); _ = dw.Wait() }()
-	mix, err := bench.SoakMix()
-	if err != nil {
-		return err
-	}
 	out := cmd.OutOrStdout()
 	const row = "%10s %8s %11s %8s\n"
 	fmt.Fprintf(out, row, "decisions", "req/s", "CPU µs/req", "RSS MiB")

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -259,6 +260,29 @@ func TestBenchReplay(t *testing.T) {
 			}
 		}
 	}
+	// Memory: the replayed mix with every cache filling and turning over
+	// (unique reads, unique creates), at most 40 MiB and no growth.
+	// DOCKWARD_BENCH_SOAK_REQUESTS=1000000 is the measurement.
+	soakN := int64(50_000)
+	if v := os.Getenv("DOCKWARD_BENCH_SOAK_REQUESTS"); v != "" {
+		if soakN, err = strconv.ParseInt(v, 10, 64); err != nil || soakN < 5 {
+			t.Fatalf("DOCKWARD_BENCH_SOAK_REQUESTS=%q: want a number of decisions ≥ 5", v)
+		}
+	}
+	corpusFile := filepath.Join(d.dir, "corpus.jsonl")
+	if err := os.WriteFile(corpusFile, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	soak := exec.Command(d.dockward, append([]string{"bench", "soak", "--mix", "replay", "--corpus", corpusFile,
+		"--docker-host", "unix://" + d.dockerSock, "--policy-dir", d.policy,
+		"--requests", strconv.FormatInt(soakN, 10), "--every", strconv.FormatInt(soakN/5, 10), "--max-rss", "40"},
+		soakServeFlags()...)...)
+	soakOut, err := soak.CombinedOutput()
+	t.Logf("dockward bench soak --mix replay, %d decisions:\n%s", soakN, soakOut)
+	if err != nil {
+		t.Errorf("soak on the replayed mix failed: %v", err)
+	}
+
 	// Per kind, alone, at concurrency 1: CPU per request and p99 against
 	// the floor's on the same requests.
 	for _, name := range bench.KindNames(mix) {
@@ -281,4 +305,13 @@ func replayServeFlags(t *testing.T) []string {
 		t.Logf("CPU profile of the dockward under test: %s", p)
 	}
 	return flags
+}
+
+// soakServeFlags passes DOCKWARD_BENCH_SERVE_FLAGS on to the soak's dockward.
+func soakServeFlags() []string {
+	var out []string
+	for _, f := range strings.Fields(os.Getenv("DOCKWARD_BENCH_SERVE_FLAGS")) {
+		out = append(out, "--serve-flag="+f)
+	}
+	return out
 }
