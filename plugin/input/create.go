@@ -9,28 +9,40 @@ import (
 	"sync"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 )
 
 // decodeCreate decodes a container create body into the Docker API types the
 // daemon uses, and returns it together with its canonical re-encoding (Docker
 // field names, Env values removed) for input.body, computed when first read.
+// The body is decoded once.
 func decodeCreate(raw []byte) (*container.CreateRequest, *LazyBody, error) {
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] != '{' && !bytes.HasPrefix(t, []byte("null")) {
+		return nil, nil, denyf("container create body is not a JSON object")
+	}
+	var b createBody
+	if err := decodeJSON(raw, &b); err != nil {
+		var top map[string]json.RawMessage
+		if terr := decodeJSON(raw, &top); terr != nil {
+			return nil, nil, denyf("container create body is not a JSON object: %v", terr)
+		}
+		if keys := legacyHostConfigKeys(top); len(keys) > 0 {
+			// A legacy field of the wrong type: ambiguous before wrong.
+			return nil, nil, denyf("container create body has HostConfig fields at its top level (%s): "+
+				"engines up to API 1.41 apply them and newer ones ignore them, so the plugin cannot tell what would run; "+
+				"send them inside \"HostConfig\"", strings.Join(keys, ", "))
+		}
+		return nil, nil, denyf("container create body cannot be decoded as the daemon decodes it: %v", err)
+	}
 	// B4: engines up to API 1.41 also honour HostConfig fields at the top
 	// level of the body (a deprecated wrapper); newer engines ignore them.
 	// Either reading could be the one that runs, so the body is ambiguous.
-	var top map[string]json.RawMessage
-	if err := decodeJSON(raw, &top); err != nil {
-		return nil, nil, denyf("container create body is not a JSON object: %v", err)
-	}
-	if keys := legacyHostConfigKeys(top); len(keys) > 0 {
+	if b.TopLevelHostConfig != nil || b.Cpuset != nil {
 		return nil, nil, denyf("container create body has HostConfig fields at its top level (%s): "+
 			"engines up to API 1.41 apply them and newer ones ignore them, so the plugin cannot tell what would run; "+
-			"send them inside \"HostConfig\"", strings.Join(keys, ", "))
+			"send them inside \"HostConfig\"", strings.Join(topLevelKeys(raw), ", "))
 	}
-	var cr container.CreateRequest
-	if err := decodeJSON(raw, &cr); err != nil {
-		return nil, nil, denyf("container create body cannot be decoded as the daemon decodes it: %v", err)
-	}
+	cr := container.CreateRequest{Config: b.Config, HostConfig: b.HostConfig, NetworkingConfig: b.NetworkingConfig}
 	if cr.Config == nil {
 		cr.Config = &container.Config{}
 	}
@@ -38,6 +50,36 @@ func decodeCreate(raw []byte) (*container.CreateRequest, *LazyBody, error) {
 		cr.HostConfig = &container.HostConfig{}
 	}
 	return &cr, &LazyBody{raw: raw, make: func() (any, error) { return canonical(&cr) }}, nil
+}
+
+// createBody is a create request as the daemon decodes it
+// (container.CreateRequest), plus the HostConfig fields a client may put at
+// its top level (the legacy wrapper, ContainerConfigWrapper in moby): one
+// decode gives the request and tells whether it is ambiguous, because
+// encoding/json allocates the embedded TopLevelHostConfig only when the body
+// has one of its fields (even set to null). No field of container.Config
+// shares a JSON name with HostConfig's (TestCreateDecodesOnceLikeTwice).
+type createBody struct {
+	*container.Config
+	HostConfig       *container.HostConfig     `json:"HostConfig,omitempty"`
+	NetworkingConfig *network.NetworkingConfig `json:"NetworkingConfig,omitempty"`
+	*TopLevelHostConfig
+	// Cpuset is the legacy wrapper's own field (today's CpusetCpus).
+	Cpuset json.RawMessage `json:",omitempty"`
+}
+
+// TopLevelHostConfig catches HostConfig fields sent at the top level of a
+// container create body (exported only because encoding/json sets embedded
+// pointers of exported types alone).
+type TopLevelHostConfig container.HostConfig
+
+// topLevelKeys names the legacy keys of an ambiguous body, for the denial.
+func topLevelKeys(raw []byte) []string {
+	var top map[string]json.RawMessage
+	if err := decodeJSON(raw, &top); err != nil {
+		return []string{"unreadable"}
+	}
+	return legacyHostConfigKeys(top)
 }
 
 // LazyBody is input.body computed on first use: the canonical re-encoding
