@@ -38,6 +38,8 @@ const (
 	KeyEndpoint       = "endpoint"
 	KeyContainerName  = "container_name"
 	KeyImage          = "image"
+	KeyComposeProject = "compose_project" // a container Compose created; absent otherwise
+	KeyComposeService = "compose_service"
 	KeyViolations     = "violations"
 	KeyDryRun         = "dryrun"
 	KeyExempted       = "exempted"
@@ -160,6 +162,10 @@ func (l *Logger) Record(ev Event) error {
 	}
 	if ev.Level != "" {
 		fields[KeyLevel] = ev.Level
+	}
+	if d.ComposeService != "" {
+		fields[KeyComposeProject] = d.ComposeProject
+		fields[KeyComposeService] = d.ComposeService
 	}
 	// logrus reports write errors on stderr only; write the entry ourselves
 	// so a full disk is an error the caller can count and log.
