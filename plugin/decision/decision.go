@@ -96,7 +96,7 @@ func (d Decision) Message(decisionID string) string {
 		}
 		fmt.Fprintf(&b, "%d policy %s", n, noun)
 		if d.ComposeService != "" {
-			fmt.Fprintf(&b, " in Compose service %s (project %s); set these keys on the service", d.ComposeService, d.ComposeProject)
+			fmt.Fprintf(&b, " in Compose service %s (project %s)", d.ComposeService, d.ComposeProject)
 		}
 		b.WriteString(":")
 		for _, v := range d.Violations {

@@ -49,7 +49,7 @@ func TestMessage(t *testing.T) {
 			name: "a Compose container names its project and service",
 			d: Decision{ComposeProject: "shop", ComposeService: "web",
 				Violations: []Violation{{ID: "read_only_rootfs", Msg: "root filesystem is writable", Fix: "set read_only: true on the service"}}},
-			want: []string{"1 policy violation in Compose service web (project shop); set these keys on the service:",
+			want: []string{"1 policy violation in Compose service web (project shop):",
 				"[read_only_rootfs] root filesystem is writable — fix: set read_only: true on the service", "decision abc"},
 		},
 		{
