@@ -7,6 +7,9 @@ set -euo pipefail
 
 DOCKERD_MODULE=github.com/moby/moby/v2
 DOCKERD_PKG=$DOCKERD_MODULE/cmd/dockerd
+# dockerd runs it to publish a port (the userland proxy): without it a
+# container with -p / Compose ports: does not start on the current engine.
+PROXY_PKG=$DOCKERD_MODULE/cmd/docker-proxy
 DOCKERD_VERSION=v2.0.0-beta.24
 RUNC_MODULE=github.com/opencontainers/runc
 RUNC_VERSION=v1.5.2
@@ -23,7 +26,7 @@ Usage: install/test.sh [--no-e2e] [--e2e-only] [--no-install] [--help]
 Runs, from the repository root:
   1. install   apt-get install ${APT_PACKAGES[*]} (only what is missing),
                and builds the current engine into $TOOLS_BIN
-               (dockerd $DOCKERD_VERSION, runc $RUNC_VERSION with seccomp; kept
+               (dockerd and docker-proxy $DOCKERD_VERSION, runc $RUNC_VERSION with seccomp; kept
                between runs, rebuilt only when the version differs), and
                Compose $COMPOSE_VERSION from its Go module into the same
                directory, linked as the docker CLI plugin
@@ -172,6 +175,12 @@ build_engine() {
 	else
 		echo "dockerd $DOCKERD_VERSION: building into $TOOLS_BIN (takes a few minutes)"
 		(cd "$gobuild" && GOBIN="$TOOLS_BIN" GOFLAGS= go install "$DOCKERD_PKG@$DOCKERD_VERSION") || return
+	fi
+	if built_at "$TOOLS_BIN/docker-proxy" "$DOCKERD_MODULE" "$DOCKERD_VERSION"; then
+		echo "docker-proxy $DOCKERD_VERSION: already built in $TOOLS_BIN"
+	else
+		echo "docker-proxy $DOCKERD_VERSION: building into $TOOLS_BIN"
+		(cd "$gobuild" && GOBIN="$TOOLS_BIN" GOFLAGS= go install "$PROXY_PKG@$DOCKERD_VERSION") || return
 	fi
 	if built_at "$TOOLS_BIN/runc" "$RUNC_MODULE" "$RUNC_VERSION" &&
 		grep -F -- '-tags=seccomp' <<<"$(go version -m "$TOOLS_BIN/runc")" >/dev/null; then
