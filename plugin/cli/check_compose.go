@@ -190,8 +190,12 @@ func printCompose(out io.Writer, rep *compose.Report, cwd, revision string) {
 		fmt.Fprintf(out, "  %-8s %s %s\n", verdict(d), o.Kind, o.Name)
 		printVerdict(out, d)
 	}
-	fmt.Fprintf(out, "%d services: %d denied, %d allowed (policy revision %s)\n",
-		len(rep.Services), denied, len(rep.Services)-denied, short(revision))
+	noun := "services"
+	if len(rep.Services) == 1 {
+		noun = "service"
+	}
+	fmt.Fprintf(out, "%d %s: %d denied, %d allowed (policy revision %s)\n",
+		len(rep.Services), noun, denied, len(rep.Services)-denied, short(revision))
 }
 
 // printVerdict prints what the daemon would answer (the message the docker
