@@ -184,6 +184,9 @@ func printCompose(out io.Writer, rep *compose.Report, cwd, revision string) {
 		fmt.Fprintf(out, "  %-8s service %s (container %s, image %s%s)\n", verdict(d), s.Name,
 			strings.Join(s.ContainerNames(), ", "), s.Containers[0].Image, where)
 		printVerdict(out, d)
+		if s.Hooks {
+			fmt.Fprintf(out, "    NOT JUDGED: its post_start / pre_stop hooks (docker exec at up and down)\n")
+		}
 	}
 	for _, o := range rep.Resources {
 		d := o.Result.Decision
@@ -221,7 +224,7 @@ func composeJSON(rep *compose.Report, cwd, revision string) map[string]any {
 	for _, s := range rep.Services {
 		m := verdictJSON(s.Decision())
 		m["service"], m["containers"] = s.Name, nonNilS(s.ContainerNames())
-		m["file"], m["line"] = compose.RelPath(cwd, s.File), s.Line
+		m["file"], m["line"], m["hooks_not_judged"] = compose.RelPath(cwd, s.File), s.Line, s.Hooks
 		if len(s.Containers) > 0 {
 			m["image"] = s.Containers[0].Image
 		}

@@ -49,8 +49,12 @@ type Service struct {
 	// Scale is the number of containers the project asks for ("" when the
 	// file leaves it to Compose's default of one).
 	NoContainers bool // scale 0: nothing to judge
-	File         string
-	Line         int
+	// Hooks: the service has post_start or pre_stop hooks, which Compose
+	// runs as docker exec after the start and before the stop. check
+	// creates, it does not start: those execs are not judged.
+	Hooks bool
+	File  string
+	Line  int
 }
 
 // Report is the verdict on a whole project.
@@ -73,6 +77,8 @@ type config struct {
 		Deploy *struct {
 			Replicas *int `json:"replicas"`
 		} `json:"deploy"`
+		PostStart []json.RawMessage `json:"post_start"`
+		PreStop   []json.RawMessage `json:"pre_stop"`
 	} `json:"services"`
 }
 
@@ -86,7 +92,7 @@ func Judge(cfgJSON []byte, reqs []authorization.Request, d Decider, files []stri
 	rep := &Report{Project: cfg.Name}
 	byService := map[string]*Service{}
 	for name, s := range cfg.Services {
-		svc := &Service{Name: name}
+		svc := &Service{Name: name, Hooks: len(s.PostStart)+len(s.PreStop) > 0}
 		if (s.Scale != nil && *s.Scale == 0) || (s.Deploy != nil && s.Deploy.Replicas != nil && *s.Deploy.Replicas == 0) {
 			svc.NoContainers = true
 		}
@@ -188,6 +194,10 @@ func (r *Report) Internal() (bool, string) {
 	for _, s := range r.Services {
 		if len(s.Containers) == 0 && !s.NoContainers {
 			return true, fmt.Sprintf("compose created no container for service %s: it cannot be judged", s.Name)
+		}
+		if s.Hooks && !s.NoContainers {
+			return true, fmt.Sprintf("service %s has post_start or pre_stop hooks, which Compose runs as docker exec at up and down; "+
+				"dockward check does not run them, so it cannot say they are allowed (check each with dockward check -- docker exec ...)", s.Name)
 		}
 	}
 	return false, ""

@@ -103,6 +103,14 @@ func TestJudge(t *testing.T) {
 			}
 		})
 	}
+	hooked, err := Judge([]byte(`{"name":"shop","services":{"web":{"post_start":[{"command":"id"}]}}}`),
+		[]authorization.Request{create("shop-web-1", "web", "")}, denyPrivileged{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if internal, why := hooked.Internal(); !internal || !strings.Contains(why, "post_start or pre_stop hooks") {
+		t.Errorf("a service with a post_start hook: internal %v %q, want it unjudged (exit 2)", internal, why)
+	}
 	if _, err := Judge([]byte("not json"), nil, denyPrivileged{}, nil); err == nil {
 		t.Error("a config that is not JSON was accepted")
 	}
