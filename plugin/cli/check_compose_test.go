@@ -230,3 +230,30 @@ func runIn(t *testing.T, dir string, args ...string) (string, int) {
 	}
 	return string(out), 0
 }
+
+// TestReadmeCompose: the README's compliant compose.yaml is the one the
+// end-to-end tests bring up on both engines, and the flags and the CI
+// recipe it gives are check's.
+func TestReadmeCompose(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compliant, err := os.ReadFile("../e2e/testdata/compose/compliant/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```yaml\n"+string(compliant)+"```") {
+		t.Errorf("README's compliant compose.yaml is not plugin/e2e/testdata/compose/compliant/compose.yaml")
+	}
+	if !strings.Contains(string(readme), "dockward check --policy-dir policies compose.yaml --format sarif > dockward.sarif") {
+		t.Errorf("README lacks the CI recipe")
+	}
+	check := newCheck()
+	for _, f := range []string{"file", "profile", "env-file", "project-directory", "project-name", "format", "compose", "docker-host"} {
+		if check.Flags().Lookup(f) == nil {
+			t.Errorf("README names check --%s, which check lacks", f)
+		}
+	}
+}

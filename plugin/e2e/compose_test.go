@@ -254,6 +254,7 @@ func TestComposeUpDenied(t *testing.T) {
 		t.Errorf("the audit log holds the project's environment value")
 	}
 	out, code := hs.dockwardCmd(t, "audit", "--log", hs.auditLog, "--project", "dwc-denied", "--service", "web")
+	t.Logf("dockward audit --project dwc-denied --service web:\n%s", out)
 	if code != 0 || !strings.Contains(out, "dwc-denied/web") || !strings.Contains(out, d.decisionID) {
 		t.Errorf("dockward audit --project --service: exit %d\n%s", code, out)
 	}
