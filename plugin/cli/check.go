@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -82,6 +83,11 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
 			var req authorization.Request
 			switch {
 			case dash == 0 && len(args) > 0:
+				if composeArgv(args) {
+					// The first request of an up is a network create:
+					// judging it alone would say nothing of the services.
+					return &ExitError{Code: 2, Err: errors.New("a Compose command: check the project instead, with the flags docker compose takes (dockward check compose.yaml, -f, --profile, --env-file, -p)")}
+				}
 				res, err := capture.Run(cmd.Context(), args, p.timeout)
 				if err != nil {
 					return &ExitError{Code: 2, Err: err}
@@ -114,6 +120,23 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
 	p.compose.bind(cmd)
 	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "how long the docker command may take to send its request")
 	return cmd
+}
+
+// composeArgv reports docker compose ... or docker-compose ... .
+func composeArgv(args []string) bool {
+	base := filepath.Base(args[0])
+	if base == "docker-compose" {
+		return true
+	}
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-H" || a == "--host" || a == "-c" || a == "--context" || a == "--config" || a == "-l" || a == "--log-level":
+			i++ // the flag's value
+		case !strings.HasPrefix(a, "-"):
+			return base == "docker" && a == "compose"
+		}
+	}
+	return false
 }
 
 func (p *checkParams) resolveFormat() error {

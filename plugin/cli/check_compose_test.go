@@ -66,6 +66,9 @@ func TestCheckCompose(t *testing.T) {
 		{name: "no Compose client", args: []string{"--compose", "/nonexistent/docker-compose", "compose.yaml"}, code: 2,
 			want: []string{"docker compose (Compose v2) is not installed", "install the Compose plugin"}},
 		{name: "a file Compose cannot load", args: []string{"missing.yaml"}, code: 2, want: []string{"compose config:"}},
+		{name: "docker compose up after --", args: []string{"--", "docker", "compose", "up", "-d"}, code: 2, want: []string{"check the project instead"}},
+		{name: "docker -H ... compose up after --", args: []string{"--", "docker", "-H", "unix:///x.sock", "compose", "up"}, code: 2, want: []string{"check the project instead"}},
+		{name: "docker-compose up after --", args: []string{"--", "/usr/bin/docker-compose", "up"}, code: 2, want: []string{"check the project instead"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
