@@ -55,10 +55,16 @@ type ComposeResult struct {
 	// Requests are every state-changing request Compose made, in order, as
 	// dockerd would forward them to an authorization plugin.
 	Requests []authorization.Request
+	// Created are the containers the capture daemon answered a create with
+	// (the id Compose then uses: network_mode service:x joins it by id).
+	Created []Created
 	// Output is what Compose printed while creating (its progress and any
 	// error). It can name files and services, not environment values.
 	Output string
 }
+
+// Created is a container Compose created on the capture daemon.
+type Created struct{ ID, Name string }
 
 // ErrComposeMissing means no Compose v2 client could be run.
 var ErrComposeMissing = errors.New("docker compose (Compose v2) is not installed")
@@ -121,7 +127,7 @@ func Compose(ctx context.Context, o ComposeOptions) (*ComposeResult, error) {
 		return nil, fmt.Errorf("compose config: %v: %s", err, strings.TrimSpace(string(stderr)))
 	}
 	out, stderr, err := run("create", "--no-build", "--yes")
-	res := &ComposeResult{Config: cfg, Requests: fd.writes(), Output: strings.TrimSpace(string(out) + string(stderr))}
+	res := &ComposeResult{Config: cfg, Requests: fd.writes(), Created: fd.created(), Output: strings.TrimSpace(string(out) + string(stderr))}
 	if err != nil {
 		return res, fmt.Errorf("compose create: %v: %s", err, res.Output)
 	}
@@ -203,6 +209,16 @@ func (fd *fakeDaemon) writes() []authorization.Request {
 	fd.mu.Lock()
 	defer fd.mu.Unlock()
 	return append([]authorization.Request{}, fd.requests...)
+}
+
+func (fd *fakeDaemon) created() []Created {
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
+	var out []Created
+	for _, c := range fd.containers {
+		out = append(out, Created{ID: c.id, Name: c.name})
+	}
+	return out
 }
 
 func (fd *fakeDaemon) newID(seed string) string {

@@ -104,7 +104,7 @@ func runCheckCompose(cmd *cobra.Command, p checkParams, args []string) error {
 		return &ExitError{Code: 2, Err: err}
 	}
 	l, err := newLocalWith(ctx, p.policyDir, p.dockerHost, p.level, groups, func(base input.Lookup) input.Lookup {
-		return compose.SessionLookup(base, res.Requests)
+		return compose.SessionLookup(base, res.Requests, res.Created)
 	})
 	if err != nil {
 		return err

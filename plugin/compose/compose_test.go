@@ -11,6 +11,7 @@ import (
 	"github.com/docker/go-plugins-helpers/authorization"
 
 	"github.com/dockward/dockward/plugin/authz"
+	"github.com/dockward/dockward/plugin/capture"
 	"github.com/dockward/dockward/plugin/decision"
 	"github.com/dockward/dockward/plugin/input"
 )
@@ -190,6 +191,10 @@ func TestSARIF(t *testing.T) {
 // fixedLookup answers nothing but errors: the daemon is not there.
 type fixedLookup struct{ input.Lookup }
 
+func (fixedLookup) Container(context.Context, string) (input.ContainerInfo, error) {
+	return input.ContainerInfo{}, context.DeadlineExceeded
+}
+
 func (fixedLookup) Network(context.Context, string) (input.NetworkInfo, error) {
 	return input.NetworkInfo{}, context.DeadlineExceeded
 }
@@ -204,7 +209,9 @@ func TestSessionLookup(t *testing.T) {
 		post("/v1.51/networks/create", `{"Name":"shop_default","Options":{"com.docker.network.bridge.gateway_mode_ipv4":"routed"}}`),
 		post("/v1.51/volumes/create", `{"Name":"shop_data","DriverOpts":{"o":"bind","device":"/srv"}}`),
 		post("/v1.51/volumes/create", `not json`),
-	})
+		create("shop-web-1", "web", `"ReadonlyRootfs":true`),
+		create("shop-stray-1", "stray", ""), // a create the capture never answered: unknown here
+	}, []capture.Created{{ID: "0123456789abcdef", Name: "shop-web-1"}})
 	n, err := l.Network(t.Context(), "shop_default")
 	if err != nil || n.Driver != "bridge" || n.Options["com.docker.network.bridge.gateway_mode_ipv4"] != "routed" {
 		t.Errorf("network %+v %v: the project's create, with the daemon's default driver", n, err)
@@ -212,6 +219,15 @@ func TestSessionLookup(t *testing.T) {
 	d, opts, err := l.Volume(t.Context(), "shop_data")
 	if err != nil || d != "local" || opts["device"] != "/srv" {
 		t.Errorf("volume %s %v %v", d, opts, err)
+	}
+	for _, ref := range []string{"0123456789abcdef", "shop-web-1"} {
+		c, err := l.Container(t.Context(), ref)
+		if err != nil || c.ID != "0123456789abcdef" || c.Name != "shop-web-1" || !c.HostConfig.ReadonlyRootfs || c.Config.Image != "busybox" {
+			t.Errorf("container %s: %+v %v, want web's create", ref, c, err)
+		}
+	}
+	if _, err := l.Container(t.Context(), "shop-stray-1"); err == nil {
+		t.Error("a container the capture did not create was not asked of the daemon")
 	}
 	if _, err := l.Network(t.Context(), "external"); err == nil {
 		t.Error("a network the project does not create was not asked of the daemon")

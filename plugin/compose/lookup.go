@@ -3,9 +3,12 @@ package compose
 import (
 	"context"
 	"encoding/json"
+	"sort"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/moby/moby/api/types/container"
 
+	"github.com/dockward/dockward/plugin/capture"
 	"github.com/dockward/dockward/plugin/input"
 )
 
@@ -17,8 +20,9 @@ import (
 // that has its own networks and named volumes.
 type sessionLookup struct {
 	input.Lookup
-	networks map[string]input.NetworkInfo // by name and by the id the capture gave it
-	volumes  map[string]volumeInfo
+	networks   map[string]input.NetworkInfo // by name and by the id the capture gave it
+	volumes    map[string]volumeInfo
+	containers map[string]input.ContainerInfo // by id and by name
 }
 
 type volumeInfo struct {
@@ -26,15 +30,44 @@ type volumeInfo struct {
 	options map[string]string
 }
 
-// SessionLookup wraps base with what reqs create.
-func SessionLookup(base input.Lookup, reqs []authorization.Request) input.Lookup {
-	s := &sessionLookup{Lookup: base, networks: map[string]input.NetworkInfo{}, volumes: map[string]volumeInfo{}}
+// SessionLookup wraps base with what reqs create; created are the ids the
+// capture daemon gave the containers (a service with network_mode
+// service:db joins db's container by that id, which by then exists on the
+// daemon with db's configuration).
+func SessionLookup(base input.Lookup, reqs []authorization.Request, created []capture.Created) input.Lookup {
+	s := &sessionLookup{Lookup: base, networks: map[string]input.NetworkInfo{}, volumes: map[string]volumeInfo{},
+		containers: map[string]input.ContainerInfo{}}
+	ids := map[string]string{}
+	for _, c := range created {
+		ids[c.Name] = c.ID
+	}
 	for _, req := range reqs {
 		rt, err := input.Route(req)
 		if err != nil {
 			continue
 		}
 		switch rt.Endpoint {
+		case "container.create":
+			var cr container.CreateRequest
+			name := rt.Query.Get("name")
+			if json.Unmarshal(req.RequestBody, &cr) != nil || name == "" || ids[name] == "" {
+				continue
+			}
+			if cr.Config == nil {
+				cr.Config = &container.Config{}
+			}
+			hc := container.HostConfig{}
+			if cr.HostConfig != nil {
+				hc = input.AsRequested(*cr.HostConfig, "")
+			}
+			info := input.ContainerInfo{ID: ids[name], Name: name, Config: cr.Config, HostConfig: &hc}
+			if cr.NetworkingConfig != nil {
+				for n := range cr.NetworkingConfig.EndpointsConfig {
+					info.Networks = append(info.Networks, input.ContainerNetwork{Name: n})
+				}
+				sort.Slice(info.Networks, func(i, j int) bool { return info.Networks[i].Name < info.Networks[j].Name })
+			}
+			s.containers[info.ID], s.containers[name] = info, info
 		case "network.create":
 			var b struct {
 				Name       string
@@ -72,6 +105,13 @@ func SessionLookup(base input.Lookup, reqs []authorization.Request) input.Lookup
 		}
 	}
 	return s
+}
+
+func (s *sessionLookup) Container(ctx context.Context, ref string) (input.ContainerInfo, error) {
+	if c, ok := s.containers[ref]; ok {
+		return c, nil
+	}
+	return s.Lookup.Container(ctx, ref)
 }
 
 func (s *sessionLookup) Network(ctx context.Context, ref string) (input.NetworkInfo, error) {
