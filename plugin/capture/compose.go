@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/docker/go-plugins-helpers/authorization"
 )
 
@@ -37,7 +38,8 @@ type ComposeOptions struct {
 	// answers the reads Compose makes about what already exists: images,
 	// and networks and volumes the project did not create here (external
 	// ones). Only GET requests ever reach it. Without it (a CI runner with
-	// no daemon) every image exists and nothing else does.
+	// no daemon) nothing exists: Compose pulls every image (each pull a
+	// request the policy judges) and finds no external network or volume.
 	Upstream string
 	// APIVersion the capture daemon claims ("" is APIVersion): Compose
 	// shapes its requests by it (below 1.44 it connects every network but
@@ -285,13 +287,13 @@ func (fd *fakeDaemon) read(w http.ResponseWriter, r *http.Request, p string) {
 		fd.ask(w, r, http.StatusNotFound, nil)
 	case strings.HasPrefix(p, "/images/") && strings.HasSuffix(p, "/json"):
 		name := strings.TrimSuffix(strings.TrimPrefix(p, "/images/"), "/json")
-		if fd.pulled[name] || fd.upstream == nil {
-			// Without a daemon every image exists: Compose then neither
-			// pulls nor builds, and the create names the image as written.
+		if fd.pulled[imageKey(name)] {
 			writeJSON(w, http.StatusOK, fd.image(name))
 			return
 		}
-		fd.proxyOr(w, r, func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, fd.image(name)) })
+		// An image the daemon lacks is missing here too: Compose pulls it
+		// (a request the policy judges: image_pull_trusted) or builds it.
+		fd.ask(w, r, http.StatusNotFound, nil)
 	case p == "/images/json":
 		fd.ask(w, r, http.StatusOK, []any{})
 	default:
@@ -359,6 +361,17 @@ func (fd *fakeDaemon) notFound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, map[string]string{"message": "No such object: " + r.URL.Path})
 }
 
+// imageKey normalizes an image reference as the daemon does (alpine is
+// docker.io/library/alpine:latest), so that the image Compose pulled is the
+// one it inspects next, however each spells it.
+func imageKey(ref string) string {
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref
+	}
+	return reference.TagNameOnly(n).String()
+}
+
 func (fd *fakeDaemon) image(name string) map[string]any {
 	sum := sha256.Sum256([]byte("dockward-check-image " + name))
 	return map[string]any{"Id": "sha256:" + hex.EncodeToString(sum[:]), "RepoTags": []string{name},
@@ -407,13 +420,14 @@ func (fd *fakeDaemon) write(w http.ResponseWriter, r *http.Request, p string) {
 		writeJSON(w, http.StatusCreated, v)
 	case p == "/images/create":
 		ref := r.URL.Query().Get("fromImage")
-		if tag := r.URL.Query().Get("tag"); tag != "" && !strings.Contains(ref, "@") {
-			ref += ":" + tag
+		if tag := r.URL.Query().Get("tag"); tag != "" {
+			if strings.HasPrefix(tag, "sha256:") {
+				ref += "@" + tag
+			} else {
+				ref += ":" + tag
+			}
 		}
-		fd.pulled[ref] = true
-		if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-			fd.pulled[ref[:i]] = true
-		}
+		fd.pulled[imageKey(ref)] = true
 		writeJSON(w, http.StatusOK, map[string]string{"status": "dockward check: not pulled"})
 	default:
 		// start, connect, copy a config in, remove a diverged network:

@@ -184,6 +184,9 @@ func printCompose(out io.Writer, rep *compose.Report, cwd, revision string) {
 		fmt.Fprintf(out, "  %-8s service %s (container %s, image %s%s)\n", verdict(d), s.Name,
 			strings.Join(s.ContainerNames(), ", "), s.Containers[0].Image, where)
 		printVerdict(out, d)
+		if s.Build {
+			fmt.Fprintf(out, "    not judged here: its image build (the daemon judges docker compose build on its own)\n")
+		}
 		if s.Hooks {
 			fmt.Fprintf(out, "    NOT JUDGED: its post_start / pre_stop hooks (docker exec at up and down)\n")
 		}
@@ -224,7 +227,7 @@ func composeJSON(rep *compose.Report, cwd, revision string) map[string]any {
 	for _, s := range rep.Services {
 		m := verdictJSON(s.Decision())
 		m["service"], m["containers"] = s.Name, nonNilS(s.ContainerNames())
-		m["file"], m["line"], m["hooks_not_judged"] = compose.RelPath(cwd, s.File), s.Line, s.Hooks
+		m["file"], m["line"], m["hooks_not_judged"], m["build_not_judged"] = compose.RelPath(cwd, s.File), s.Line, s.Hooks, s.Build
 		if len(s.Containers) > 0 {
 			m["image"] = s.Containers[0].Image
 		}

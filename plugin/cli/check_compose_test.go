@@ -49,7 +49,7 @@ func TestCheckCompose(t *testing.T) {
 	}{
 		{name: "hardened, .env gives the user", args: []string{"compose.yaml"}, code: 0,
 			want: []string{"compose project app (compose.yaml)", "ALLOWED  service api (container app-api-1, image busybox, compose.yaml:4)",
-				"ALLOWED  network app_default", "1 service: 0 denied, 1 allowed"},
+				"ALLOWED  pull docker.io/library/busybox:latest", "ALLOWED  network app_default", "1 service: 0 denied, 1 allowed"},
 			not: []string{"service debug"}},
 		{name: "--env-file replaces .env", args: []string{"--env-file", "root.env", "compose.yaml"}, code: 1,
 			want: []string{"DENIED   service api", "policy violation in Compose service api (project app):",
@@ -66,6 +66,9 @@ func TestCheckCompose(t *testing.T) {
 		{name: "no Compose client", args: []string{"--compose", "/nonexistent/docker-compose", "compose.yaml"}, code: 2,
 			want: []string{"docker compose (Compose v2) is not installed", "install the Compose plugin"}},
 		{name: "a file Compose cannot load", args: []string{"missing.yaml"}, code: 2, want: []string{"compose config:"}},
+		{name: "a build is the daemon's to judge at build time", dir: filepath.Join(filepath.Dir(app), "build"), args: []string{"compose.yaml"}, code: 1,
+			want: []string{"DENIED   service app (container build-app-1, image build-app, compose.yaml:2)", "not judged here: its image build"},
+			not:  []string{"pull "}},
 		{name: "docker compose up after --", args: []string{"--", "docker", "compose", "up", "-d"}, code: 2, want: []string{"check the project instead"}},
 		{name: "docker -H ... compose up after --", args: []string{"--", "docker", "-H", "unix:///x.sock", "compose", "up"}, code: 2, want: []string{"check the project instead"}},
 		{name: "docker-compose up after --", args: []string{"--", "/usr/bin/docker-compose", "up"}, code: 2, want: []string{"check the project instead"}},
@@ -135,7 +138,13 @@ func TestCheckComposeFormats(t *testing.T) {
 	if debug.Service != "debug" || debug.Line != 16 || strings.Join(debug.Containers, ",") != "app-debug-1" {
 		t.Errorf("debug: %+v", debug)
 	}
-	if len(rep.Resources) != 1 || rep.Resources[0].Kind != "network" || rep.Resources[0].Decision != "allow" {
+	// No daemon has busybox: Compose pulls it (for each service), and
+	// each pull is judged (image_pull_trusted).
+	kinds := map[string]int{}
+	for _, r := range rep.Resources {
+		kinds[r.Kind+" "+r.Name+" "+r.Decision]++
+	}
+	if kinds["network app_default allow"] != 1 || kinds["pull docker.io/library/busybox:latest allow"] < 1 || len(kinds) != 2 {
 		t.Errorf("resources: %+v", rep.Resources)
 	}
 

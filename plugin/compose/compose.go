@@ -34,7 +34,7 @@ type Decider interface {
 
 // Object is one thing Compose asked the daemon for, and the verdict.
 type Object struct {
-	Kind    string // container, network, volume, or request (a pull, a connect, ...)
+	Kind    string // container, network, volume, pull, or request (a connect, a start, ...)
 	Name    string // the container, network or volume name; METHOD path for a request
 	Image   string // for a container
 	Service string // for a container: its Compose service
@@ -53,6 +53,11 @@ type Service struct {
 	// runs as docker exec after the start and before the stop. check
 	// creates, it does not start: those execs are not judged.
 	Hooks bool
+	// Build: the service has a build section. The build is a request of
+	// its own (docker compose build, or up building a missing image) that
+	// the daemon judges then (build_host_network, image_mint_admin_only);
+	// check judges the containers, not the build.
+	Build bool
 	File  string
 	Line  int
 }
@@ -77,6 +82,7 @@ type config struct {
 		Deploy *struct {
 			Replicas *int `json:"replicas"`
 		} `json:"deploy"`
+		Build     json.RawMessage   `json:"build"`
 		PostStart []json.RawMessage `json:"post_start"`
 		PreStop   []json.RawMessage `json:"pre_stop"`
 	} `json:"services"`
@@ -92,7 +98,7 @@ func Judge(cfgJSON []byte, reqs []authorization.Request, d Decider, files []stri
 	rep := &Report{Project: cfg.Name}
 	byService := map[string]*Service{}
 	for name, s := range cfg.Services {
-		svc := &Service{Name: name, Hooks: len(s.PostStart)+len(s.PreStop) > 0}
+		svc := &Service{Name: name, Hooks: len(s.PostStart)+len(s.PreStop) > 0, Build: len(s.Build) > 0 && string(s.Build) != "null"}
 		if (s.Scale != nil && *s.Scale == 0) || (s.Deploy != nil && s.Deploy.Replicas != nil && *s.Deploy.Replicas == 0) {
 			svc.NoContainers = true
 		}
@@ -155,7 +161,7 @@ func describe(req authorization.Request) Object {
 		if tag := rt.Query.Get("tag"); tag != "" {
 			ref += ":" + tag
 		}
-		obj.Name = "pull " + ref
+		obj.Kind, obj.Name = "pull", ref
 	}
 	return obj
 }

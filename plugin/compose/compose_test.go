@@ -59,7 +59,7 @@ func TestJudge(t *testing.T) {
 		{"one replica denied", []authorization.Request{
 			create("shop-web-1", "web", ""), create("shop-web-2", "web", `"Privileged":true`), create("shop-db-1", "db", ""),
 			create("shop-ghost-1", "ghost", ""), post("/v1.51/images/create?fromImage=alpine&tag=3", ""),
-		}, false, "", []string{"request pull alpine:3"}},
+		}, false, "", []string{"pull alpine:3"}},
 		{"a lookup that failed", []authorization.Request{
 			create("shop-web-1", "web", `"x":"lookup-fails"`), create("shop-db-1", "db", ""), create("shop-ghost-1", "ghost", ""),
 		}, false, "dockward could not establish every fact", nil},
