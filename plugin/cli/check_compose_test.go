@@ -54,6 +54,8 @@ func TestCheckCompose(t *testing.T) {
 		{name: "--env-file replaces .env", args: []string{"--env-file", "root.env", "compose.yaml"}, code: 1,
 			want: []string{"DENIED   service api", "policy violation in Compose service api (project app):",
 				`[non_root_user] user "0" is uid 0 (root) — fix: set user: "1000:1000" on the service (a non-zero uid)`}},
+		{name: "--level judges the project at another level", args: []string{"--level", "baseline", "--env-file", "root.env", "compose.yaml"}, code: 0,
+			want: []string{"ALLOWED  service api"}},
 		{name: "-f files merge in order", args: []string{"-f", "compose.yaml", "-f", "compose.dev.yaml"}, code: 1,
 			want: []string{"compose project app (compose.yaml, compose.dev.yaml)", "DENIED   service api (container app-api-1, image busybox, compose.yaml:4)",
 				"[no_privileged] container is privileged — fix: remove privileged: true"}},
