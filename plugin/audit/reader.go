@@ -34,6 +34,7 @@ type Record struct {
 	Image          string    `json:"image"`
 	ComposeProject string    `json:"compose_project,omitempty"`
 	ComposeService string    `json:"compose_service,omitempty"`
+	ComposeObject  string    `json:"compose_object,omitempty"`
 	Violations     []Item    `json:"violations"`
 	DryRun         []Item    `json:"dryrun,omitempty"`
 	Exempted       []Item    `json:"exempted,omitempty"`
@@ -328,6 +329,8 @@ func parseRecord(p *fastjson.Parser, line []byte) (*Record, error) {
 			r.ComposeProject = str(v)
 		case KeyComposeService:
 			r.ComposeService = str(v)
+		case KeyComposeObject:
+			r.ComposeObject = str(v)
 		case KeyViolations:
 			r.Violations = items(v)
 		case KeyDryRun:

@@ -128,8 +128,8 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 			// record name the user and their groups with the level.
 			d.User, d.Groups = in.User.Name, in.User.Groups
 			ev.Groups = in.User.Groups
-			if in.Container != nil && in.Container.Compose != nil {
-				d.ComposeProject, d.ComposeService = in.Container.Compose.Project, in.Container.Compose.Service
+			if c := in.ComposeObject(); c != nil {
+				d.ComposeProject, d.ComposeService, d.ComposeObject = c.Project, c.Service, c.What()
 			}
 		}
 		ev.Level = d.Level

@@ -27,6 +27,9 @@ func TestComposeDenial(t *testing.T) {
 				"[read_only_rootfs] root filesystem is writable — fix: set read_only: true on the service"},
 			[]string{"--read-only", "--privileged", "compose-secret"},
 			map[string]any{"compose_project": "shop", "compose_service": "web"}},
+		{"a volume Compose creates", `{"Name":"shop_data","Labels":{"com.docker.compose.project":"shop","com.docker.compose.volume":"data"},"DriverOpts":{"o":"bind","device":"/etc","type":"none"}}`,
+			[]string{"1 policy violation in Compose volume data (project shop):", "[volume_host_path]", "— fix: remove driver_opts device and o: bind from the volume in volumes:"},
+			[]string{"--opt"}, map[string]any{"compose_project": "shop", "compose_object": "volume data", "compose_service": nil}},
 		{"a project label alone is not Compose", `{"Image":"busybox","Labels":{"com.docker.compose.project":"shop"},"HostConfig":{"Privileged":true}}`,
 			[]string{"[read_only_rootfs] root filesystem is writable — fix: add --read-only"}, []string{"Compose service"},
 			map[string]any{"compose_project": nil, "compose_service": nil}},
@@ -36,7 +39,11 @@ func TestComposeDenial(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := h.plugin.AuthZReq(create(tt.body))
+			req := create(tt.body)
+			if strings.Contains(tt.body, `"DriverOpts"`) {
+				req.RequestURI = "/v1.41/volumes/create"
+			}
+			res := h.plugin.AuthZReq(req)
 			if res.Allow || res.Err != "" {
 				t.Fatalf("response %+v, want a denial", res)
 			}

@@ -124,7 +124,7 @@ func runAudit(cmd *cobra.Command, p *auditParams) error {
 			header = true
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.DateTime), r.Decision, orDash(r.User),
-			orDash(r.Level), orDash(r.Endpoint), orDash(r.Image), composeCell(r.ComposeProject, r.ComposeService), rulesCell(r), r.DecisionID)
+			orDash(r.Level), orDash(r.Endpoint), orDash(r.Image), composeCell(r.ComposeProject, r.ComposeService, r.ComposeObject), rulesCell(r), r.DecisionID)
 		return nil
 	}
 	bad := func(b audit.BadLine) { fmt.Fprintf(errOut, "warning: skipped %s\n", b) }
@@ -166,12 +166,16 @@ func rulesCell(r *audit.Record) string {
 	return orDash(strings.Join(parts, ","))
 }
 
-// composeCell is project/service for a container Compose created, else -.
-func composeCell(project, service string) string {
-	if service == "" {
-		return "-"
+// composeCell is project/service for a container Compose created,
+// "project volume data" for a volume (or network) it created, else -.
+func composeCell(project, service, object string) string {
+	switch {
+	case service != "":
+		return project + "/" + service
+	case project != "" && object != "":
+		return project + " " + object
 	}
-	return project + "/" + service
+	return "-"
 }
 
 func orDash(s string) string {

@@ -200,8 +200,18 @@ func printCompose(out io.Writer, rep *compose.Report, cwd, revision string) {
 	if len(rep.Services) == 1 {
 		noun = "service"
 	}
-	fmt.Fprintf(out, "%d %s: %d denied, %d allowed (policy revision %s)\n",
-		len(rep.Services), noun, denied, len(rep.Services)-denied, short(revision))
+	others := ""
+	if n := len(rep.Resources); n > 0 {
+		deniedRes := 0
+		for _, o := range rep.Resources {
+			if !o.Result.Decision.Allow {
+				deniedRes++
+			}
+		}
+		others = fmt.Sprintf("; %d of %d other requests denied", deniedRes, n)
+	}
+	fmt.Fprintf(out, "%d %s: %d denied, %d allowed%s (policy revision %s)\n",
+		len(rep.Services), noun, denied, len(rep.Services)-denied, others, short(revision))
 }
 
 // printVerdict prints what the daemon would answer (the message the docker

@@ -71,6 +71,11 @@ func TestCheckCompose(t *testing.T) {
 		{name: "a build is the daemon's to judge at build time", dir: filepath.Join(filepath.Dir(app), "build"), args: []string{"compose.yaml"}, code: 1,
 			want: []string{"DENIED   service app (container build-app-1, image build-app, compose.yaml:2)", "not judged here: its image build"},
 			not:  []string{"pull "}},
+		{name: "a volume that binds a host path", dir: filepath.Join(filepath.Dir(app), "volume"), args: []string{"compose.yaml"}, code: 1,
+			want: []string{"DENIED   volume volume_data", "policy violation in Compose volume data (project volume):",
+				"— fix: remove driver_opts device and o: bind from the volume in volumes:",
+				// the container mounting it is judged on what it reaches too
+				"DENIED   service app", "[host_mounts]", "1 service: 1 denied, 0 allowed; 1 of 3 other requests denied"}},
 		{name: "docker compose up after --", args: []string{"--", "docker", "compose", "up", "-d"}, code: 2, want: []string{"check the project instead"}},
 		{name: "docker -H ... compose up after --", args: []string{"--", "docker", "-H", "unix:///x.sock", "compose", "up"}, code: 2, want: []string{"check the project instead"}},
 		{name: "docker-compose up after --", args: []string{"--", "/usr/bin/docker-compose", "up"}, code: 2, want: []string{"check the project instead"}},

@@ -127,7 +127,7 @@ func printScan(out io.Writer, findings []scan.Finding, revision string) {
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.Image, f.State, d.Outcome(),
-			composeCell(d.ComposeProject, d.ComposeService), ruleList(d))
+			composeCell(d.ComposeProject, d.ComposeService, ""), ruleList(d))
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "\n%d containers: %d break enforced rules, %d only dry-run rules (policy revision %s)\n",

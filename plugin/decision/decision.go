@@ -48,6 +48,9 @@ type Decision struct {
 	// developer running docker compose up reads which service to fix.
 	ComposeProject string `json:",omitempty"`
 	ComposeService string `json:",omitempty"`
+	// ComposeObject names what of the project was judged: "service web",
+	// "volume data" or "network front" (the key in the file).
+	ComposeObject string `json:",omitempty"`
 }
 
 // Deny is a fail-closed denial with a reason.
@@ -95,7 +98,10 @@ func (d Decision) Message(decisionID string) string {
 			noun = "violation"
 		}
 		fmt.Fprintf(&b, "%d policy %s", n, noun)
-		if d.ComposeService != "" {
+		switch {
+		case d.ComposeObject != "":
+			fmt.Fprintf(&b, " in Compose %s (project %s)", d.ComposeObject, d.ComposeProject)
+		case d.ComposeService != "":
 			fmt.Fprintf(&b, " in Compose service %s (project %s)", d.ComposeService, d.ComposeProject)
 		}
 		b.WriteString(":")

@@ -53,6 +53,12 @@ func TestMessage(t *testing.T) {
 				"[read_only_rootfs] root filesystem is writable — fix: set read_only: true on the service", "decision abc"},
 		},
 		{
+			name: "a volume Compose creates names it",
+			d: Decision{ComposeProject: "shop", ComposeObject: "volume data",
+				Violations: []Violation{{ID: "volume_host_path", Msg: "binds /etc"}}},
+			want: []string{"1 policy violation in Compose volume data (project shop):", "[volume_host_path] binds /etc"},
+		},
+		{
 			name: "fail-closed reason",
 			d:    Deny("container create without a JSON body"),
 			want: []string{"request denied: container create without a JSON body"},

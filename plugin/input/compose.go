@@ -5,6 +5,8 @@ package input
 const (
 	ComposeProjectLabel = "com.docker.compose.project"
 	ComposeServiceLabel = "com.docker.compose.service"
+	ComposeVolumeLabel  = "com.docker.compose.volume"  // the volume's key in the file
+	ComposeNetworkLabel = "com.docker.compose.network" // the network's key in the file
 )
 
 // Compose names the Compose project and service a container belongs to, as
@@ -14,7 +16,9 @@ const (
 // name. Both labels must be there, as Compose always sets them.
 type Compose struct {
 	Project string `json:"project"`
-	Service string `json:"service"`
+	Service string `json:"service,omitempty"` // a container's
+	Volume  string `json:"volume,omitempty"`  // a volume create's key in the file
+	Network string `json:"network,omitempty"` // a network create's
 }
 
 // ComposeOf reads the Compose labels; nil when the container is not one of
@@ -25,4 +29,47 @@ func ComposeOf(labels map[string]string) *Compose {
 		return nil
 	}
 	return &Compose{Project: p, Service: s}
+}
+
+// ComposeObjectOf reads the labels Compose puts on the volumes and networks
+// it creates (key: ComposeVolumeLabel or ComposeNetworkLabel); nil when
+// either the project or the key is missing.
+func ComposeObjectOf(labels map[string]string, key string) *Compose {
+	p, k := labels[ComposeProjectLabel], labels[key]
+	if p == "" || k == "" {
+		return nil
+	}
+	c := &Compose{Project: p}
+	if key == ComposeVolumeLabel {
+		c.Volume = k
+	} else {
+		c.Network = k
+	}
+	return c
+}
+
+// What names the Compose object: "service web", "volume data", "network front".
+func (c *Compose) What() string {
+	switch {
+	case c.Service != "":
+		return "service " + c.Service
+	case c.Volume != "":
+		return "volume " + c.Volume
+	default:
+		return "network " + c.Network
+	}
+}
+
+// ComposeObject is the Compose object the request creates or starts: the
+// container's, the volume's or the network's; nil for any other request.
+func (in *Input) ComposeObject() *Compose {
+	switch {
+	case in.Container != nil && in.Container.Compose != nil:
+		return in.Container.Compose
+	case in.Volume != nil && in.Volume.Compose != nil:
+		return in.Volume.Compose
+	case in.Network != nil && in.Network.Compose != nil:
+		return in.Network.Compose
+	}
+	return nil
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// TestComposeFixes: every shipped rule that can deny a container create
-// spells its fix for Compose too (custom.fix_compose), so a developer
+// TestComposeFixes: every shipped rule that can deny a create Compose sends
+// (container, volume, network) spells its fix for Compose too (custom.fix_compose), so a developer
 // denied on `docker compose up` never reads a docker run flag to translate;
 // and a fix_compose names only the limits lib/result fills in.
 func TestComposeFixes(t *testing.T) {
@@ -33,16 +33,16 @@ func TestComposeFixes(t *testing.T) {
 				continue
 			}
 			eps, _ := a.Custom["endpoints"].([]any)
-			creates := false
+			creates := false // what Compose creates: containers, volumes, networks
 			for _, e := range eps {
-				creates = creates || e == "container.create"
+				creates = creates || e == "container.create" || e == "volume.create" || e == "network.create"
 			}
 			fc, has := a.Custom["fix_compose"].(string)
 			switch {
 			case creates && !has:
-				t.Errorf("%s: fires on container.create but has no custom.fix_compose (the Compose key that fixes it)", p)
+				t.Errorf("%s: fires on a create Compose sends but has no custom.fix_compose (the Compose key that fixes it)", p)
 			case has && !creates:
-				t.Errorf("%s: has custom.fix_compose but never fires on container.create, so it is never shown", p)
+				t.Errorf("%s: has custom.fix_compose but never fires on a create Compose sends, so it is never shown", p)
 			case has:
 				n++
 				rest := fc

@@ -64,3 +64,40 @@ test_allow_compliant_compose_container if {
 	d := authz.decision with input as fixtures.create({"compose": _compose})
 	d.allow
 }
+
+# A volume and a network Compose creates carry its labels too: their fixes
+# are Compose keys; the same creates by docker volume/network create keep
+# the flags.
+_volume(compose) := object.union(
+	{"route": {"endpoint": "volume.create"}, "volume": {
+		"name": "shop_data", "driver": "local", "options": {"o": "bind", "device": "/etc"},
+		"host_path": "/etc", "resolved": "/etc", "host_paths": [{"host_path": "/etc", "resolved": "/etc"}],
+	}},
+	compose,
+)
+
+test_deny_compose_volume_fix_is_a_compose_key if {
+	d := authz.decision with input as _volume({"volume": {"compose": {"project": "shop", "volume": "data"}}})
+	[v.fix | some v in d.violations] == ["remove driver_opts device and o: bind from the volume in volumes: (a plain named volume, or driver_opts type: tmpfs), or ask an admin to add the path to params.allowed_host_paths"]
+	p := authz.decision with input as _volume({})
+	[v.fix | some v in p.violations] == ["create the volume without --opt device=/--opt o=bind (a plain volume, or type=tmpfs) (or ask an admin to add the path to params.allowed_host_paths)"]
+}
+
+_network(compose) := object.union(
+	{"route": {"endpoint": "network.create"}, "user": {"name": "", "authn_method": "", "groups": []}, "network": {
+		"ref": "", "id": "", "name": "shop_lan", "driver": "macvlan", "scope": "local", "internal": false,
+		"config_only": false, "config_from": "", "options": {},
+	}},
+	compose,
+)
+
+test_deny_compose_network_fix_is_a_compose_key if {
+	d := authz.decision with input as _network({"network": {"compose": {"project": "shop", "network": "lan"}}})
+	some v in d.violations
+	v.id == "network_behind_host"
+	startswith(v.fix, "join only networks: whose driver: is bridge")
+	p := authz.decision with input as _network({})
+	some w in p.violations
+	w.id == "network_behind_host"
+	startswith(w.fix, "use a bridge network")
+}

@@ -59,8 +59,8 @@ _is_package(link) if link.annotations.scope == "package"
 _fix(custom) := strings.replace_n(_limits, _fix_text(custom))
 
 # One fix text per request: the swarm service's spelling (custom.fix_service)
-# for a service, else the Compose key (custom.fix_compose) for a container
-# Compose created (input.container.compose, from its labels), else the
+# for a service, else the Compose key (custom.fix_compose) for what Compose
+# creates (a container, volume or network: their labels), else the
 # docker run flag (custom.fix). A rule without the special spelling falls
 # back to custom.fix, so a missing key never loses the fix.
 _fix_text(custom) := custom.fix_service if {
@@ -70,7 +70,7 @@ _fix_text(custom) := custom.fix_service if {
 
 _fix_text(custom) := custom.fix_compose if {
 	not _service_fix(custom)
-	input.container.compose
+	_from_compose
 	custom.fix_compose
 }
 
@@ -93,9 +93,18 @@ _service_fix(custom) if {
 }
 
 _compose_fix(custom) if {
-	input.container.compose
+	_from_compose
 	custom.fix_compose
 }
+
+# What Compose creates carries its labels: a container (input.container.
+# compose), a volume or a network of the project (input.volume.compose,
+# input.network.compose on their creates).
+_from_compose if input.container.compose
+
+_from_compose if input.volume.compose
+
+_from_compose if input.network.compose
 
 _id(link) := link.path[count(link.path) - 1]
 

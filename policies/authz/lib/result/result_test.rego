@@ -98,3 +98,14 @@ test_compose_fix_names_the_limits_in_force if {
 	d := result.violation(chain, "m") with input as inp
 	d.fix == "mem_limit: at most 4096m, cpus: at most 4, pids_limit: at most 4096"
 }
+
+test_compose_fix_for_volumes_and_networks if {
+	chain := [{
+		"path": ["data", "authz", "rules", "volume", "x"],
+		"annotations": {"scope": "package", "custom": {"fix": "F", "fix_compose": "C"}},
+	}]
+	result.violation(chain, "m").fix == "C" with input as {"volume": {"compose": {"project": "p", "volume": "data"}}}
+	result.violation(chain, "m").fix == "C" with input as {"network": {"compose": {"project": "p", "network": "front"}}}
+	result.violation(chain, "m").fix == "F" with input as {"volume": {"name": "data"}}
+	result.violation(chain, "m").fix == "F" with input as {"network": {"name": "front"}}
+}
