@@ -7,9 +7,15 @@ set -euo pipefail
 
 DOCKERD_MODULE=github.com/moby/moby/v2
 DOCKERD_PKG=$DOCKERD_MODULE/cmd/dockerd
+# dockerd runs it to publish a port (the userland proxy): without it a
+# container with -p / Compose ports: does not start on the current engine.
+PROXY_PKG=$DOCKERD_MODULE/cmd/docker-proxy
 DOCKERD_VERSION=v2.0.0-beta.24
 RUNC_MODULE=github.com/opencontainers/runc
 RUNC_VERSION=v1.5.2
+COMPOSE_MODULE=github.com/docker/compose/v2
+COMPOSE_VERSION=v2.40.3
+COMPOSE_PLUGIN_DIR=${DOCKWARD_COMPOSE_PLUGIN_DIR:-/usr/local/lib/docker/cli-plugins}
 TOOLS_BIN="${DOCKWARD_TOOLS:-/opt/dwtools}/bin"
 APT_PACKAGES=(docker.io busybox-static libseccomp-dev curl gcc pkg-config)
 
@@ -20,8 +26,11 @@ Usage: install/test.sh [--no-e2e] [--e2e-only] [--no-install] [--help]
 Runs, from the repository root:
   1. install   apt-get install ${APT_PACKAGES[*]} (only what is missing),
                and builds the current engine into $TOOLS_BIN
-               (dockerd $DOCKERD_VERSION, runc $RUNC_VERSION with seccomp; kept
-               between runs, rebuilt only when the version differs)
+               (dockerd and docker-proxy $DOCKERD_VERSION, runc $RUNC_VERSION with seccomp; kept
+               between runs, rebuilt only when the version differs), and
+               Compose $COMPOSE_VERSION from its Go module into the same
+               directory, linked as the docker CLI plugin
+               $COMPOSE_PLUGIN_DIR/docker-compose
   2. vet       go vet ./... and go vet -tags e2e ./plugin/e2e/
   3. unit      go test -race ./...   (Go unit tests and the Rego policy tests)
      fuzz      go test -fuzz FuzzBuild for DOCKWARD_FUZZTIME (default 60s)
@@ -167,6 +176,12 @@ build_engine() {
 		echo "dockerd $DOCKERD_VERSION: building into $TOOLS_BIN (takes a few minutes)"
 		(cd "$gobuild" && GOBIN="$TOOLS_BIN" GOFLAGS= go install "$DOCKERD_PKG@$DOCKERD_VERSION") || return
 	fi
+	if built_at "$TOOLS_BIN/docker-proxy" "$DOCKERD_MODULE" "$DOCKERD_VERSION"; then
+		echo "docker-proxy $DOCKERD_VERSION: already built in $TOOLS_BIN"
+	else
+		echo "docker-proxy $DOCKERD_VERSION: building into $TOOLS_BIN"
+		(cd "$gobuild" && GOBIN="$TOOLS_BIN" GOFLAGS= go install "$PROXY_PKG@$DOCKERD_VERSION") || return
+	fi
 	if built_at "$TOOLS_BIN/runc" "$RUNC_MODULE" "$RUNC_VERSION" &&
 		grep -F -- '-tags=seccomp' <<<"$(go version -m "$TOOLS_BIN/runc")" >/dev/null; then
 		echo "runc $RUNC_VERSION: already built in $TOOLS_BIN"
@@ -178,6 +193,41 @@ build_engine() {
 	local v
 	v=$("$TOOLS_BIN/runc" --version) || return
 	echo "${v%%$'\n'*}"
+}
+
+# build_compose builds Compose v2 from its Go module, the way its Makefile
+# does, into $TOOLS_BIN (kept between runs, rebuilt when the version
+# differs), and links it as the docker CLI plugin unless another Compose is
+# there already (the e2e tests use $TOOLS_BIN's through their own
+# DOCKER_CONFIG either way). `go install module@version` refuses Compose:
+# its go.mod has exclude directives, which only a main module may have.
+build_compose() {
+	mkdir -p "$TOOLS_BIN" || return
+	local bin=$TOOLS_BIN/docker-compose have=""
+	[[ -x $bin ]] && have=$("$bin" version --short 2>/dev/null)
+	if [[ $have == "${COMPOSE_VERSION#v}" ]]; then
+		echo "compose $COMPOSE_VERSION: already built in $TOOLS_BIN"
+	else
+		echo "compose $COMPOSE_VERSION: building into $TOOLS_BIN (takes a few minutes)"
+		local src work
+		src=$(cd / && GOFLAGS= go mod download -json "$COMPOSE_MODULE@$COMPOSE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') || return
+		[[ -d $src ]] || { echo "compose: go mod download gave no source directory"; return 1; }
+		work=$(mktemp -d) || return
+		cp -R "$src/." "$work" && chmod -R u+w "$work" &&
+			(cd "$work" && GOFLAGS=-mod=mod go build -trimpath \
+				-ldflags "-w -X $COMPOSE_MODULE/internal.Version=$COMPOSE_VERSION" -o "$bin" ./cmd)
+		local rc=$?
+		rm -rf "$work"
+		((rc == 0)) || return $rc
+	fi
+	mkdir -p "$COMPOSE_PLUGIN_DIR" || return
+	local link=$COMPOSE_PLUGIN_DIR/docker-compose
+	if [[ ! -e $link || -L $link ]]; then
+		ln -sfn "$bin" "$link" || return
+	else
+		echo "compose: $link is another Compose; left as is"
+	fi
+	"$bin" version
 }
 
 go_vet() {
@@ -285,6 +335,7 @@ if ((RUN_INSTALL)); then
 	if ((RUN_E2E)); then
 		stage build-engine build_engine
 		[[ ${SUMMARY[-1]} == *PASS* ]] || ENGINE_OK=0
+		stage build-compose build_compose
 	fi
 fi
 if ((RUN_UNIT)); then

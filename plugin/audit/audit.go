@@ -38,6 +38,9 @@ const (
 	KeyEndpoint       = "endpoint"
 	KeyContainerName  = "container_name"
 	KeyImage          = "image"
+	KeyComposeProject = "compose_project" // a container Compose created; absent otherwise
+	KeyComposeService = "compose_service"
+	KeyComposeObject  = "compose_object" // a volume or network Compose created: "volume data"
 	KeyViolations     = "violations"
 	KeyDryRun         = "dryrun"
 	KeyExempted       = "exempted"
@@ -160,6 +163,14 @@ func (l *Logger) Record(ev Event) error {
 	}
 	if ev.Level != "" {
 		fields[KeyLevel] = ev.Level
+	}
+	if d.ComposeProject != "" {
+		fields[KeyComposeProject] = d.ComposeProject
+		if d.ComposeService != "" {
+			fields[KeyComposeService] = d.ComposeService
+		} else if d.ComposeObject != "" {
+			fields[KeyComposeObject] = d.ComposeObject
+		}
 	}
 	// logrus reports write errors on stderr only; write the entry ourselves
 	// so a full disk is an error the caller can count and log.

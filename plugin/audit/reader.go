@@ -32,6 +32,9 @@ type Record struct {
 	Endpoint       string    `json:"endpoint"`
 	ContainerName  string    `json:"container_name"`
 	Image          string    `json:"image"`
+	ComposeProject string    `json:"compose_project,omitempty"`
+	ComposeService string    `json:"compose_service,omitempty"`
+	ComposeObject  string    `json:"compose_object,omitempty"`
 	Violations     []Item    `json:"violations"`
 	DryRun         []Item    `json:"dryrun,omitempty"`
 	Exempted       []Item    `json:"exempted,omitempty"`
@@ -61,6 +64,8 @@ type Filter struct {
 	Rule         string
 	Image        string // exact, or a prefix when it ends in "*"
 	Decision     string
+	Project      string // the Compose project (exact)
+	Service      string // the Compose service (exact)
 }
 
 // Match reports whether r passes the filter.
@@ -78,6 +83,12 @@ func (f Filter) Match(r *Record) bool {
 		return false
 	}
 	if f.Level != "" && r.Level != f.Level {
+		return false
+	}
+	if f.Project != "" && r.ComposeProject != f.Project {
+		return false
+	}
+	if f.Service != "" && r.ComposeService != f.Service {
 		return false
 	}
 	if f.Group != "" {
@@ -127,6 +138,9 @@ func (f Filter) quickReject(line []byte) bool {
 		return true
 	}
 	if f.Group != "" && plain(f.Group) && !bytes.Contains(line, []byte(`"`+f.Group+`"`)) {
+		return true
+	}
+	if f.Service != "" && plain(f.Service) && !bytes.Contains(line, []byte(`"`+f.Service+`"`)) {
 		return true
 	}
 	if f.Decision != "" && !bytes.Contains(line, []byte(`"`+f.Decision+`"`)) {
@@ -311,6 +325,12 @@ func parseRecord(p *fastjson.Parser, line []byte) (*Record, error) {
 			r.ContainerName = str(v)
 		case KeyImage:
 			r.Image = str(v)
+		case KeyComposeProject:
+			r.ComposeProject = str(v)
+		case KeyComposeService:
+			r.ComposeService = str(v)
+		case KeyComposeObject:
+			r.ComposeObject = str(v)
 		case KeyViolations:
 			r.Violations = items(v)
 		case KeyDryRun:

@@ -33,6 +33,11 @@ func dryrun(user, image string, ids ...string) Event {
 	return ev
 }
 
+func composed(ev Event, project, service string) Event {
+	ev.Decision.ComposeProject, ev.Decision.ComposeService = project, service
+	return ev
+}
+
 func writeLog(t testing.TB, path string, events ...Event) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -71,6 +76,8 @@ func TestScanFilters(t *testing.T) {
 		withGroups(deny("alice", "busybox", "read_only_rootfs", "drop_all_caps"), "restricted", "docker", "alice"),
 		withGroups(deny("bob", "registry.example.com/app:1", "no_privileged"), "baseline", "ci"),
 		dryrun("alice", "registry.example.com/app:2", "pids_limit"),
+		composed(deny("carol", "busybox", "cpu_limit"), "shop", "web"),
+		composed(deny("dave", "busybox", "cpu_limit"), "blog", "web"),
 	)
 	past := time.Now().Add(-time.Hour)
 	tests := []struct {
@@ -78,14 +85,18 @@ func TestScanFilters(t *testing.T) {
 		f     Filter
 		users []string
 	}{
-		{"all", Filter{}, []string{"alice", "bob", "alice"}},
+		{"all", Filter{}, []string{"alice", "bob", "alice", "carol", "dave"}},
+		{"compose project", Filter{Project: "shop"}, []string{"carol"}},
+		{"compose service of every project", Filter{Service: "web"}, []string{"carol", "dave"}},
+		{"compose service of a project", Filter{Project: "blog", Service: "web"}, []string{"dave"}},
+		{"compose service no container has", Filter{Service: "db"}, nil},
 		{"user", Filter{User: "alice"}, []string{"alice", "alice"}},
 		{"rule enforced", Filter{Rule: "no_privileged"}, []string{"bob"}},
 		{"rule in dryrun", Filter{Rule: "pids_limit"}, []string{"alice"}},
 		{"image prefix", Filter{Image: "registry.example.com/*"}, []string{"bob", "alice"}},
-		{"image exact", Filter{Image: "busybox"}, []string{"alice"}},
+		{"image exact", Filter{Image: "busybox"}, []string{"alice", "carol", "dave"}},
 		{"decision", Filter{Decision: "dryrun-deny"}, []string{"alice"}},
-		{"since", Filter{Since: past}, []string{"alice", "bob", "alice"}},
+		{"since", Filter{Since: past}, []string{"alice", "bob", "alice", "carol", "dave"}},
 		{"until the past", Filter{Until: past}, nil},
 		{"combined", Filter{User: "alice", Rule: "drop_all_caps", Decision: "deny"}, []string{"alice"}},
 		{"group", Filter{Group: "ci"}, []string{"bob"}},

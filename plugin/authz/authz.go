@@ -154,6 +154,9 @@ func (p *Plugin) Decide(req authorization.Request) (res Result) {
 			// record name the user and their groups with the level.
 			d.User, d.Groups = in.User.Name, in.User.Groups
 			ev.Groups = in.User.Groups
+			if c := in.ComposeObject(); c != nil {
+				d.ComposeProject, d.ComposeService, d.ComposeObject = c.Project, c.Service, c.What()
+			}
 		}
 		ev.Level = d.Level
 		ev.Decision = d

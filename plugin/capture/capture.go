@@ -2,6 +2,8 @@
 // daemon: it serves a short-lived socket that answers the CLI's handshake
 // (/_ping, /version, /info) and captures the first request that would change
 // state. dockward never re-implements docker's flag parsing; the CLI does it.
+// For Compose (compose.go) it plays a whole daemon on which the project does
+// not exist yet, and captures every request Compose sends to create it.
 package capture
 
 import (

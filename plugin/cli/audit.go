@@ -34,6 +34,8 @@ func (p *auditParams) bind(cmd *cobra.Command) {
 	f.StringVar(&p.filter.Level, "level", "", "only requests judged at this level (privileged, baseline or restricted)")
 	f.StringVar(&p.filter.Rule, "rule", "", "only records naming this rule id (enforced, dry-run or exempted)")
 	f.StringVar(&p.filter.Image, "image", "", "only this image; a trailing * matches a prefix (registry.example.com/*)")
+	f.StringVar(&p.filter.Project, "project", "", "only containers of this Compose project (the com.docker.compose.project label)")
+	f.StringVar(&p.filter.Service, "service", "", "only containers of this Compose service (with --project: of that project)")
 	f.StringVar(&p.filter.Decision, "decision", "", "only deny, dryrun-deny or allow")
 	f.BoolVar(&p.json, "json", false, "print JSON (one record per line; an object for summary)")
 }
@@ -88,6 +90,7 @@ an error (unreadable log, bad flags).`,
   dockward audit --rule host_mounts --decision deny
   dockward audit --user alice --image 'registry.example.com/*' --json | jq .
   dockward audit --group ci --level baseline --decision deny
+  dockward audit --project shop --service web
   dockward audit --follow
   dockward audit summary --since 168h`,
 		Args: cobra.NoArgs,
@@ -117,11 +120,11 @@ func runAudit(cmd *cobra.Command, p *auditParams) error {
 			return json.NewEncoder(out).Encode(r)
 		}
 		if !header {
-			fmt.Fprintln(tw, "TIME\tDECISION\tUSER\tLEVEL\tENDPOINT\tIMAGE\tRULES\tDECISION ID")
+			fmt.Fprintln(tw, "TIME\tDECISION\tUSER\tLEVEL\tENDPOINT\tIMAGE\tCOMPOSE\tRULES\tDECISION ID")
 			header = true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.DateTime), r.Decision, orDash(r.User),
-			orDash(r.Level), orDash(r.Endpoint), orDash(r.Image), rulesCell(r), r.DecisionID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.DateTime), r.Decision, orDash(r.User),
+			orDash(r.Level), orDash(r.Endpoint), orDash(r.Image), composeCell(r.ComposeProject, r.ComposeService, r.ComposeObject), rulesCell(r), r.DecisionID)
 		return nil
 	}
 	bad := func(b audit.BadLine) { fmt.Fprintf(errOut, "warning: skipped %s\n", b) }
@@ -161,6 +164,18 @@ func rulesCell(r *audit.Record) string {
 		return "reason: " + r.Reason
 	}
 	return orDash(strings.Join(parts, ","))
+}
+
+// composeCell is project/service for a container Compose created,
+// "project volume data" for a volume (or network) it created, else -.
+func composeCell(project, service, object string) string {
+	switch {
+	case service != "":
+		return project + "/" + service
+	case project != "" && object != "":
+		return project + " " + object
+	}
+	return "-"
 }
 
 func orDash(s string) string {

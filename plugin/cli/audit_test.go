@@ -26,6 +26,10 @@ func auditFixture(t *testing.T) string {
 			Decision: decision.Decision{Violations: []decision.Violation{{ID: "read_only_rootfs", Msg: "writable"}}}},
 		{DecisionID: "d2", User: "bob", Image: "nginx", Endpoint: "container.create",
 			Decision: decision.Decision{Allow: true, DryRun: []decision.Violation{{ID: "pids_limit", Msg: "none"}}}},
+		{DecisionID: "d3", User: "carol", Image: "busybox", Endpoint: "container.create",
+			Decision: decision.Decision{ComposeProject: "shop", ComposeService: "web", Violations: []decision.Violation{{ID: "cpu_limit", Msg: "none"}}}},
+		{DecisionID: "d4", Endpoint: "volume.create",
+			Decision: decision.Decision{ComposeProject: "shop", ComposeObject: "volume data", Violations: []decision.Violation{{ID: "volume_host_path", Msg: "binds /etc"}}}},
 	} {
 		if err := l.Record(ev); err != nil {
 			t.Fatal(err)
@@ -47,11 +51,13 @@ func TestAuditCommand(t *testing.T) {
 		exitCode int
 	}{
 		{name: "table", args: []string{"audit", "--log", log},
-			want: []string{"DECISION", "alice", "read_only_rootfs", "pids_limit(dryrun)", "warning: skipped " + log + ":3"}},
+			want: []string{"DECISION", "alice", "read_only_rootfs", "pids_limit(dryrun)", "warning: skipped " + log + ":5", "COMPOSE", "shop/web", "shop volume data"}},
+		{name: "filter by compose project", args: []string{"audit", "--log", log, "--project", "shop"}, want: []string{"carol", "shop/web", "shop volume data"}, not: []string{"alice", "bob"}},
+		{name: "filter by compose service", args: []string{"audit", "--log", log, "--project", "shop", "--service", "db"}, want: []string{"no matching records"}, not: []string{"carol"}},
 		{name: "filter by rule", args: []string{"audit", "--log", log, "--rule", "read_only_rootfs"}, want: []string{"alice"}, not: []string{"bob"}},
 		{name: "filter by decision", args: []string{"audit", "--log", log, "--decision", "dryrun-deny"}, want: []string{"bob"}, not: []string{"alice"}},
 		{name: "since in the future", args: []string{"audit", "--log", log, "--since", "-1h"}, want: []string{"no matching records"}, not: []string{"alice"}},
-		{name: "summary", args: []string{"audit", "summary", "--log", log}, want: []string{"2 records: 1 denied, 1 dry-run denied", "read_only_rootfs  1     0", "pids_limit        0     1"}},
+		{name: "summary", args: []string{"audit", "summary", "--log", log}, want: []string{"4 records: 3 denied, 1 dry-run denied", "read_only_rootfs  1     0", "pids_limit        0     1"}},
 		{name: "bad --since", args: []string{"audit", "--log", log, "--since", "yesterday"}, exitCode: 2},
 		{name: "bad --decision", args: []string{"audit", "--log", log, "--decision", "maybe"}, exitCode: 2},
 		{name: "missing log", args: []string{"audit", "--log", filepath.Join(t.TempDir(), "none.log")}, exitCode: 2},

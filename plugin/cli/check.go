@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,13 +27,15 @@ type checkParams struct {
 	groups     []string
 	level      string
 	json       bool
+	format     string
 	timeout    time.Duration
+	compose    composeFlags
 }
 
 func newCheck() *cobra.Command {
 	p := checkParams{}
 	cmd := &cobra.Command{
-		Use:   "check [flags] -- docker run ... | check [flags] FILE.json",
+		Use:   "check [flags] -- docker run ... | check [flags] FILE.json | check [flags] compose.yaml ...",
 		Short: "Say whether the policy would allow a docker command, without running it",
 		Long: `Say whether the active policy would allow a docker command, with the same
 violations and fixes the daemon would print — without touching any daemon.
@@ -45,18 +48,46 @@ USER, a joined container) are read from the daemon at --docker-host. A FILE.json
  "RequestHeaders": {"Content-Type": "application/json"}, "RequestBody": {...}}
 (RequestBody may also be base64, as in the plugin protocol).
 
+A Compose file (compose.yaml, or -f files, profiles, .env and --env-file,
+--project-directory, -p as docker compose takes them) is checked service by
+service: the real docker compose creates the project against a capture
+daemon of dockward's own (it answers what Compose asks first: networks,
+volumes, images, container lists), and every request Compose sends (the
+containers, networks, volumes) is decided as the daemon would decide it.
+Nothing runs; the daemon at --docker-host is only read from. --format sarif
+writes SARIF 2.1.0 for code-scanning UIs, with each service's file and line.
+It needs Compose v2: the docker CLI plugin (--compose "docker compose", the
+default) or the standalone binary (--compose docker-compose).
+
 Exit status: 0 allowed, 1 denied, 2 error.`,
 		Example: `  dockward check -- docker run --rm busybox true
   dockward check -- docker run --read-only --cap-drop=ALL --user 1000 busybox
   dockward check --user alice --json -- docker create -v /:/host busybox
   dockward check --user carol --group ci -- docker run --rm busybox true
   dockward check --level baseline -- docker run --rm busybox true
-  dockward check request.json`,
+  dockward check request.json
+  dockward check compose.yaml
+  dockward check -f compose.yaml -f compose.prod.yaml --profile debug --env-file prod.env
+  dockward check compose.yaml --format sarif > dockward.sarif`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
+			if err := p.resolveFormat(); err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+			if dash < 0 && p.compose.wanted(cmd, args) {
+				return runCheckCompose(cmd, p, args)
+			}
+			if p.format == "sarif" {
+				return &ExitError{Code: 2, Err: errors.New("--format sarif is for Compose files (dockward check compose.yaml --format sarif)")}
+			}
 			var req authorization.Request
 			switch {
 			case dash == 0 && len(args) > 0:
+				if composeArgv(args) {
+					// The first request of an up is a network create:
+					// judging it alone would say nothing of the services.
+					return &ExitError{Code: 2, Err: errors.New("a Compose command: check the project instead, with the flags docker compose takes (dockward check compose.yaml, -f, --profile, --env-file, -p)")}
+				}
 				res, err := capture.Run(cmd.Context(), args, p.timeout)
 				if err != nil {
 					return &ExitError{Code: 2, Err: err}
@@ -84,9 +115,41 @@ Exit status: 0 allowed, 1 denied, 2 error.`,
 	f.StringVar(&p.user, "user", "", "decide as this user (a TLS CN, or a local user's name as dockward's identity broker names them): their level, exemptions and admin rights apply")
 	f.StringSliceVar(&p.groups, "group", nil, "decide as a member of these groups (repeat or comma-separate; needs --user) instead of the user's groups in this host's /etc/group")
 	f.StringVar(&p.level, "level", "", "judge at this level (privileged, baseline, restricted) whatever data.json assigns the user")
-	f.BoolVar(&p.json, "json", false, "print the decision as JSON")
+	f.BoolVar(&p.json, "json", false, "print the decision as JSON (--format json)")
+	f.StringVar(&p.format, "format", "text", "text, json, or sarif (Compose files only: SARIF 2.1.0 for code scanning)")
+	p.compose.bind(cmd)
 	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "how long the docker command may take to send its request")
 	return cmd
+}
+
+// composeArgv reports docker compose ... or docker-compose ... .
+func composeArgv(args []string) bool {
+	base := filepath.Base(args[0])
+	if base == "docker-compose" {
+		return true
+	}
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-H" || a == "--host" || a == "-c" || a == "--context" || a == "--config" || a == "-l" || a == "--log-level":
+			i++ // the flag's value
+		case !strings.HasPrefix(a, "-"):
+			return base == "docker" && a == "compose"
+		}
+	}
+	return false
+}
+
+func (p *checkParams) resolveFormat() error {
+	switch p.format {
+	case "text", "json", "sarif":
+	default:
+		return fmt.Errorf("--format %q: expected text, json or sarif", p.format)
+	}
+	if p.json {
+		p.format = "json"
+	}
+	p.json = p.format == "json"
+	return nil
 }
 
 func runCheck(ctx context.Context, out io.Writer, p checkParams, req authorization.Request) error {

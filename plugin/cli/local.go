@@ -40,6 +40,13 @@ func localGroups(user string, groups []string) (input.GroupResolver, error) {
 // newLocal loads the policy (at level for everyone, when level is set) and
 // the plugin's decision path.
 func newLocal(ctx context.Context, policyDir, dockerHost, level string, groups input.GroupResolver) (*local, error) {
+	return newLocalWith(ctx, policyDir, dockerHost, level, groups, nil)
+}
+
+// newLocalWith is newLocal with the daemon lookups wrapped (nil: as they
+// are): check of a Compose project answers those of the objects the
+// project creates itself.
+func newLocalWith(ctx context.Context, policyDir, dockerHost, level string, groups input.GroupResolver, wrap func(input.Lookup) input.Lookup) (*local, error) {
 	load := policy.Load
 	if level != "" {
 		load = func(ctx context.Context, dir string) (*policy.Compiled, error) {
@@ -56,7 +63,11 @@ func newLocal(ctx context.Context, policyDir, dockerHost, level string, groups i
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{Lookup: docker, Groups: groups}, nil, log,
+	var lookup input.Lookup = docker
+	if wrap != nil {
+		lookup = wrap(docker)
+	}
+	plugin := authz.New(ctx, policy.NewEngine(c), input.Builder{Lookup: lookup, Groups: groups}, nil, log,
 		authz.Options{EvalTimeout: 30 * time.Second, ReadCacheTTL: -1})
 	return &local{plugin: plugin, policy: c, docker: docker}, nil
 }

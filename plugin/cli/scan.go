@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -99,8 +100,12 @@ func printScan(out io.Writer, findings []scan.Finding, revision string) {
 		return
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONTAINER\tIMAGE\tSTATE\tDECISION\tRULES")
+	findings = byProject(findings)
+	fmt.Fprintln(tw, "CONTAINER\tIMAGE\tSTATE\tDECISION\tCOMPOSE\tRULES")
 	deny, dry := 0, 0
+	type tally struct{ n, deny int }
+	var projects []string
+	perProject := map[string]*tally{}
 	for _, f := range findings {
 		d := f.Result.Decision
 		switch d.Outcome() {
@@ -109,11 +114,27 @@ func printScan(out io.Writer, findings []scan.Finding, revision string) {
 		case decision.OutcomeDryRunDeny:
 			dry++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Name, f.Image, f.State, d.Outcome(), ruleList(d))
+		if d.ComposeProject != "" {
+			t := perProject[d.ComposeProject]
+			if t == nil {
+				t = &tally{}
+				perProject[d.ComposeProject] = t
+				projects = append(projects, d.ComposeProject)
+			}
+			t.n++
+			if !d.Allow {
+				t.deny++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.Image, f.State, d.Outcome(),
+			composeCell(d.ComposeProject, d.ComposeService, ""), ruleList(d))
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "\n%d containers: %d break enforced rules, %d only dry-run rules (policy revision %s)\n",
 		len(findings), deny, dry, short(revision))
+	for _, p := range projects {
+		fmt.Fprintf(out, "compose project %s: %d containers, %d break enforced rules\n", p, perProject[p].n, perProject[p].deny)
+	}
 	if j := findings[0].Result.Decision.Judged(); j != "" {
 		// Every container is judged for the same user, hence at one level.
 		fmt.Fprintln(out, j)
@@ -123,7 +144,11 @@ func printScan(out io.Writer, findings []scan.Finding, revision string) {
 		if d.Allow && len(d.DryRun) == 0 {
 			continue
 		}
-		fmt.Fprintf(out, "\n%s (%s):\n", f.Name, f.Image)
+		if c := d.ComposeService; c != "" {
+			fmt.Fprintf(out, "\n%s (%s, compose service %s of project %s):\n", f.Name, f.Image, c, d.ComposeProject)
+		} else {
+			fmt.Fprintf(out, "\n%s (%s):\n", f.Name, f.Image)
+		}
 		if d.Reason != "" {
 			fmt.Fprintf(out, "  %s\n", d.Reason)
 		}
@@ -148,6 +173,21 @@ func (a asUser) Decide(req authorization.Request) authz.Result {
 		req.User, req.UserAuthNMethod = a.user, "TLS"
 	}
 	return a.d.Decide(req)
+}
+
+// byProject orders the findings by Compose project (containers of no
+// project first), then service, keeping scan's order by name within one:
+// a project's containers read together.
+func byProject(findings []scan.Finding) []scan.Finding {
+	out := append([]scan.Finding{}, findings...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Result.Decision, out[j].Result.Decision
+		if a.ComposeProject != b.ComposeProject {
+			return a.ComposeProject < b.ComposeProject
+		}
+		return a.ComposeService < b.ComposeService
+	})
+	return out
 }
 
 func ruleList(d decision.Decision) string {
@@ -186,11 +226,14 @@ func printScanJSON(out io.Writer, findings []scan.Finding) error {
 		Exempted   []decision.Violation `json:"exempted"`
 		Reason     string               `json:"reason,omitempty"`
 		Level      string               `json:"level"`
+		Project    string               `json:"compose_project,omitempty"`
+		Service    string               `json:"compose_service,omitempty"`
 	}
 	rows := []row{}
-	for _, f := range findings {
+	for _, f := range byProject(findings) {
 		d := f.Result.Decision
-		rows = append(rows, row{f.ID, f.Name, f.Image, f.State, d.Outcome(), nonNilV(d.Violations), nonNilV(d.DryRun), nonNilV(d.Exempted), d.Reason, d.Level})
+		rows = append(rows, row{f.ID, f.Name, f.Image, f.State, d.Outcome(), nonNilV(d.Violations), nonNilV(d.DryRun), nonNilV(d.Exempted), d.Reason, d.Level,
+			d.ComposeProject, d.ComposeService})
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")

@@ -42,6 +42,15 @@ type Decision struct {
 	// them: the deny message says whose level judged.
 	User   string
 	Groups []string
+	// ComposeProject and ComposeService name the Compose project and
+	// service of the container judged (its com.docker.compose.* labels),
+	// "" for any other request: the deny message names them, so a
+	// developer running docker compose up reads which service to fix.
+	ComposeProject string `json:",omitempty"`
+	ComposeService string `json:",omitempty"`
+	// ComposeObject names what of the project was judged: "service web",
+	// "volume data" or "network front" (the key in the file).
+	ComposeObject string `json:",omitempty"`
 }
 
 // Deny is a fail-closed denial with a reason.
@@ -88,7 +97,14 @@ func (d Decision) Message(decisionID string) string {
 		if n == 1 {
 			noun = "violation"
 		}
-		fmt.Fprintf(&b, "%d policy %s:", n, noun)
+		fmt.Fprintf(&b, "%d policy %s", n, noun)
+		switch {
+		case d.ComposeObject != "":
+			fmt.Fprintf(&b, " in Compose %s (project %s)", d.ComposeObject, d.ComposeProject)
+		case d.ComposeService != "":
+			fmt.Fprintf(&b, " in Compose service %s (project %s)", d.ComposeService, d.ComposeProject)
+		}
+		b.WriteString(":")
 		for _, v := range d.Violations {
 			fmt.Fprintf(&b, "\n  [%s] %s", v.ID, v.Msg)
 			if v.Fix != "" {

@@ -46,6 +46,19 @@ func TestMessage(t *testing.T) {
 			want: []string{"judged at level restricted (user remote)\n"},
 		},
 		{
+			name: "a Compose container names its project and service",
+			d: Decision{ComposeProject: "shop", ComposeService: "web",
+				Violations: []Violation{{ID: "read_only_rootfs", Msg: "root filesystem is writable", Fix: "set read_only: true on the service"}}},
+			want: []string{"1 policy violation in Compose service web (project shop):",
+				"[read_only_rootfs] root filesystem is writable — fix: set read_only: true on the service", "decision abc"},
+		},
+		{
+			name: "a volume Compose creates names it",
+			d: Decision{ComposeProject: "shop", ComposeObject: "volume data",
+				Violations: []Violation{{ID: "volume_host_path", Msg: "binds /etc"}}},
+			want: []string{"1 policy violation in Compose volume data (project shop):", "[volume_host_path] binds /etc"},
+		},
+		{
 			name: "fail-closed reason",
 			d:    Deny("container create without a JSON body"),
 			want: []string{"request denied: container create without a JSON body"},

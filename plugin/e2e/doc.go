@@ -32,6 +32,10 @@
 //	DOCKWARD_E2E_POLICY_DIR  policies to copy (default: the repository's policies/)
 //	DOCKWARD_E2E_PLUGIN      plugin name dockward-<suffix> instead of dockward
 //	                         (its own plugin socket; for parallel checkouts)
+//	DOCKWARD_E2E_COMPOSE     the Compose v2 binary for the Compose tests (default
+//	                         DOCKWARD_E2E_BIN/docker-compose, else an installed
+//	                         docker CLI plugin); linked into the harness's own
+//	                         DOCKER_CONFIG as the docker-compose plugin
 //	DOCKWARD_E2E_CONTAINERD  own: start containerd ourselves instead of
 //	                         letting dockerd manage it (automatic fallback too)
 //

@@ -48,6 +48,9 @@ type Container struct {
 	// Networks are the user-defined networks the container joins, looked
 	// up on the daemon (network.go); null for a joined peer.
 	Networks []Network `json:"networks"`
+	// Compose is the Compose project and service of the container (its
+	// labels), or absent: fixes are then spelt as Compose keys.
+	Compose *Compose `json:"compose,omitempty"`
 }
 
 // Peer is another container this one joins.
@@ -169,6 +172,7 @@ func (v *views) containerView(cfg *container.Config, hc *container.HostConfig, n
 	if c.Sysctls == nil {
 		c.Sysctls = map[string]string{}
 	}
+	c.Compose = ComposeOf(cfg.Labels)
 	for _, kv := range cfg.Env {
 		c.EnvNames = append(c.EnvNames, EnvName(kv))
 	}

@@ -33,6 +33,9 @@ type Network struct {
 	// EndpointSysctls are, for a network connect, the interface sysctls
 	// the endpoint asks for (endpointSysctlsOption); absent otherwise.
 	EndpointSysctls map[string]string `json:"endpoint_sysctls,omitempty"`
+	// Compose is the project and key of a network Compose creates (a
+	// network.create's labels); absent otherwise.
+	Compose *Compose `json:"compose,omitempty"`
 }
 
 func networkFromInfo(ref string, n NetworkInfo) Network {
@@ -102,7 +105,7 @@ func (v *views) networkCreate(in *Input, raw []byte) error {
 		return denyf("network create body cannot be decoded as the daemon decodes it: %v", err)
 	}
 	n := Network{Name: req.Name, Driver: req.Driver, Scope: req.Scope, Internal: req.Internal, ConfigOnly: req.ConfigOnly,
-		Options: mergeOptions(nil, req.Options)}
+		Options: mergeOptions(nil, req.Options), Compose: ComposeObjectOf(req.Labels, ComposeNetworkLabel)}
 	if n.Driver == "" {
 		n.Driver = "bridge" // the daemon's default driver
 	}

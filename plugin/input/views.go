@@ -416,6 +416,9 @@ type Volume struct {
 	// HostPaths are all the host paths the volume reaches when mounted
 	// (volumeHostPaths), each resolved ("" when relative).
 	HostPaths []HostPath `json:"host_paths"`
+	// Compose is the project and key of a volume Compose creates (its
+	// labels), or absent: fixes are then spelt as Compose keys.
+	Compose *Compose `json:"compose,omitempty"`
 }
 
 func (v *views) volume(in *Input, raw []byte) error {
@@ -423,7 +426,8 @@ func (v *views) volume(in *Input, raw []byte) error {
 	if err := decodeJSON(raw, &req); err != nil {
 		return denyf("volume create body cannot be decoded as the daemon decodes it: %v", err)
 	}
-	vol := &Volume{Name: req.Name, Driver: req.Driver, Options: req.DriverOpts, HostPaths: hostPathsOf(volumeHostPaths(req.Driver, req.DriverOpts))}
+	vol := &Volume{Name: req.Name, Driver: req.Driver, Options: req.DriverOpts, HostPaths: hostPathsOf(volumeHostPaths(req.Driver, req.DriverOpts)),
+		Compose: ComposeObjectOf(req.Labels, ComposeVolumeLabel)}
 	if vol.Options == nil {
 		vol.Options = map[string]string{}
 	}

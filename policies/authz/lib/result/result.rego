@@ -12,7 +12,8 @@ import data.authz.lib.params
 # rules of the caller's level; a rule that declares none (the plugin refuses
 # it at load) is in every level, so a missing declaration never loosens. For a swarm service the fix is
 # custom.fix_service when the rule has one (docker service create spells
-# some flags differently: --limit-memory for --memory).
+# some flags differently: --limit-memory for --memory); for a container
+# Compose creates, custom.fix_compose (the key in compose.yaml).
 violation(chain, msg) := {
 	"id": _id(link),
 	"title": object.get(annotations, "title", ""),
@@ -55,13 +56,27 @@ _has_package_link(chain) if {
 
 _is_package(link) if link.annotations.scope == "package"
 
-_fix(custom) := strings.replace_n(_limits, custom.fix_service) if {
+_fix(custom) := strings.replace_n(_limits, _fix_text(custom))
+
+# One fix text per request: the swarm service's spelling (custom.fix_service)
+# for a service, else the Compose key (custom.fix_compose) for what Compose
+# creates (a container, volume or network: their labels), else the
+# docker run flag (custom.fix). A rule without the special spelling falls
+# back to custom.fix, so a missing key never loses the fix.
+_fix_text(custom) := custom.fix_service if {
 	input.service
 	custom.fix_service
 }
 
-_fix(custom) := strings.replace_n(_limits, object.get(custom, "fix", "")) if {
+_fix_text(custom) := custom.fix_compose if {
 	not _service_fix(custom)
+	_from_compose
+	custom.fix_compose
+}
+
+_fix_text(custom) := object.get(custom, "fix", "") if {
+	not _service_fix(custom)
+	not _compose_fix(custom)
 }
 
 # A fix may name the configured maximums as {max_memory}, {max_cpus} and
@@ -76,6 +91,20 @@ _service_fix(custom) if {
 	input.service
 	custom.fix_service
 }
+
+_compose_fix(custom) if {
+	_from_compose
+	custom.fix_compose
+}
+
+# What Compose creates carries its labels: a container (input.container.
+# compose), a volume or a network of the project (input.volume.compose,
+# input.network.compose on their creates).
+_from_compose if input.container.compose
+
+_from_compose if input.volume.compose
+
+_from_compose if input.network.compose
 
 _id(link) := link.path[count(link.path) - 1]
 

@@ -9,6 +9,7 @@
 #   psa: "Capabilities"
 #   cis: "5.3"
 #   severity: high
+#   fix_compose: 'remove the capability from cap_add: (allowed ones are in params.allowed_capabilities)'
 #   fix: remove --cap-add=<capability> (allowed ones are in params.allowed_capabilities)
 package authz.rules.container.cap_add_allowlist
 

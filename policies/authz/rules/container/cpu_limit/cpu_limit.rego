@@ -7,6 +7,7 @@
 #   psa: "none"
 #   cis: "5.11"
 #   severity: medium
+#   fix_compose: 'set cpus: 1 on the service (at most {max_cpus}), or deploy.resources.limits.cpus'
 #   fix: add --cpus 1 (at most {max_cpus})
 #   fix_service: add --limit-cpu 1 to docker service create
 package authz.rules.container.cpu_limit

@@ -7,6 +7,7 @@
 #   psa: "Capabilities"
 #   cis: "5.3"
 #   severity: high
+#   fix_compose: 'set cap_drop: [ALL] on the service'
 #   fix: add --cap-drop=ALL
 package authz.rules.container.drop_all_caps
 

@@ -11,6 +11,7 @@
 #   psa: "HostPath Volumes"
 #   cis: "5.5, 5.19, 5.31"
 #   severity: critical
+#   fix_compose: 'use a named volume instead of the host path in volumes: (no Docker socket, no volumes_from: of a container that is not hardened; or ask an admin to add the path to params.allowed_host_paths)'
 #   fix: remove the -v/--mount of a host path (or ask an admin to add it to params.allowed_host_paths)
 package authz.rules.container.host_mounts
 

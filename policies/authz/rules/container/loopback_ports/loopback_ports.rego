@@ -7,6 +7,7 @@
 #   psa: "Host Ports"
 #   cis: "5.13"
 #   severity: high
+#   fix_compose: 'publish on loopback only, e.g. ports: ["127.0.0.1:8080:80"]'
 #   fix: publish on loopback only, e.g. -p 127.0.0.1:8080:80 (and no -P)
 #   fix_service: >-
 #     do not publish the port from a service (swarm publishes on every

@@ -7,6 +7,7 @@
 #   psa: "none"
 #   cis: "5.10"
 #   severity: medium
+#   fix_compose: 'set mem_limit: 512m on the service (at most {max_memory}), or deploy.resources.limits.memory, and no memswap_limit: -1'
 #   fix: add --memory 512m (at most {max_memory}) and no --memory-swap -1
 #   fix_service: add --limit-memory 512m to docker service create
 package authz.rules.container.memory_limit

@@ -12,6 +12,7 @@
 #   psa: "none"
 #   cis: "-"
 #   severity: high
+#   fix_compose: 'remove the entry from annotations: (or ask an admin to add its key to params.allowed_annotations)'
 #   fix: remove the --annotation (or ask an admin to add its key to params.allowed_annotations)
 package authz.rules.container.no_annotations
 

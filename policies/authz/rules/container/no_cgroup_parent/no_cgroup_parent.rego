@@ -7,6 +7,7 @@
 #   psa: "none"
 #   cis: "5.24"
 #   severity: medium
+#   fix_compose: 'remove cgroup_parent:'
 #   fix: remove --cgroup-parent
 package authz.rules.container.no_cgroup_parent
 

@@ -7,6 +7,7 @@
 #   psa: "none"
 #   cis: "5.17"
 #   severity: high
+#   fix_compose: 'remove devices:, device_cgroup_rules:, gpus: and deploy.resources.reservations.devices'
 #   fix: remove --device / --device-cgroup-rule / --gpus
 package authz.rules.container.no_devices
 

@@ -10,6 +10,7 @@
 #   psa: "Host Namespaces"
 #   cis: "5.9, 5.15, 5.16, 5.20, 5.30"
 #   severity: critical
+#   fix_compose: 'remove network_mode: host, pid: host, ipc: host, uts: host, userns_mode: host and cgroup: host (and network_mode/pid/ipc service:<name> or container:<name> of a container that is not hardened)'
 #   fix: >-
 #     remove --network/--pid/--ipc/--uts/--userns/--cgroupns host
 #     (and container:<name> of a container that is not hardened)

@@ -7,6 +7,7 @@
 #   psa: "Privilege Escalation"
 #   cis: "5.25"
 #   severity: high
+#   fix_compose: 'set security_opt: ["no-new-privileges:true"] on the service'
 #   fix: add --security-opt no-new-privileges
 #   fix_service: >-
 #     set TaskTemplate.ContainerSpec.Privileges.NoNewPrivileges, sent with

@@ -7,6 +7,7 @@
 #   psa: "none"
 #   cis: "-"
 #   severity: medium
+#   fix_compose: 'remove oom_kill_disable: true'
 #   fix: remove --oom-kill-disable
 package authz.rules.container.no_oom_kill_disable
 

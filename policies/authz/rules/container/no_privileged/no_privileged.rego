@@ -7,6 +7,7 @@
 #   psa: "Privileged Containers"
 #   cis: "5.4"
 #   severity: critical
+#   fix_compose: 'remove privileged: true'
 #   fix: remove --privileged
 package authz.rules.container.no_privileged
 

@@ -9,6 +9,7 @@
 #   psa: "AppArmor, SELinux, Seccomp, /proc Mount Type"
 #   cis: "5.1, 5.2, 5.21"
 #   severity: critical
+#   fix_compose: 'remove seccomp:unconfined / apparmor:unconfined / label:disable / label:type:spc_t / systempaths=unconfined from security_opt: (a custom seccomp profile needs a blocking defaultAction such as SCMP_ACT_ERRNO)'
 #   fix: remove --security-opt seccomp=unconfined / apparmor=unconfined / label=disable / label=type:spc_t / systempaths=unconfined (a custom seccomp profile needs a blocking defaultAction such as SCMP_ACT_ERRNO)
 package authz.rules.container.no_unconfined_profiles
 

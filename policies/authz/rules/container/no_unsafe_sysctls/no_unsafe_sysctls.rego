@@ -7,6 +7,7 @@
 #   psa: "Sysctls"
 #   cis: "-"
 #   severity: high
+#   fix_compose: 'remove the entry from sysctls: (safe ones are in params.safe_sysctls)'
 #   fix: remove --sysctl <name> (safe ones are in params.safe_sysctls)
 package authz.rules.container.no_unsafe_sysctls
 

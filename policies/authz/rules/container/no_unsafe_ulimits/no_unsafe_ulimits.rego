@@ -13,6 +13,7 @@
 #   psa: "none"
 #   cis: "5.18"
 #   severity: medium
+#   fix_compose: 'remove the entry from ulimits: (or keep it within params.allowed_ulimits, e.g. ulimits: {nofile: 1024})'
 #   fix: remove the --ulimit (or keep it within params.allowed_ulimits, e.g. --ulimit nofile=1024:1024)
 package authz.rules.container.no_unsafe_ulimits
 

@@ -10,6 +10,7 @@
 #   psa: "Running as Non-root"
 #   cis: "-"
 #   severity: high
+#   fix_compose: 'set user: "1000:1000" on the service (a non-zero uid)'
 #   fix: add --user 1000:1000 (a non-zero uid)
 package authz.rules.container.non_root_user
 

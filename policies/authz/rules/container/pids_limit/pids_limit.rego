@@ -7,6 +7,7 @@
 #   psa: "none"
 #   cis: "5.28"
 #   severity: medium
+#   fix_compose: 'set pids_limit: 256 on the service (at most {max_pids}), or deploy.resources.limits.pids'
 #   fix: add --pids-limit 256 (at most {max_pids})
 #   fix_service: add --limit-pids 256 to docker service create
 package authz.rules.container.pids_limit

@@ -7,6 +7,7 @@
 #   psa: "none"
 #   cis: "5.12"
 #   severity: high
+#   fix_compose: 'set read_only: true on the service (with tmpfs: [/tmp] for scratch space)'
 #   fix: add --read-only (with --tmpfs /tmp for scratch space)
 package authz.rules.container.read_only_rootfs
 

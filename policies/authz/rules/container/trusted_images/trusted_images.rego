@@ -13,6 +13,7 @@
 #   psa: "none"
 #   cis: "-"
 #   severity: high
+#   fix_compose: 'set image: to one from an allowed registry (the patterns in the message); where digests are required, pin it: image: name@sha256:…'
 #   fix: "use an image from an allowed registry (the patterns in the message); where digests are required, pin it: image@sha256:…"
 package authz.rules.container.trusted_images
 

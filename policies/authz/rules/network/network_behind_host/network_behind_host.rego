@@ -14,6 +14,7 @@
 #   psa: "Host Ports"
 #   cis: "5.13"
 #   severity: high
+#   fix_compose: 'join only networks: whose driver: is bridge without gateway_mode_ipv4/ipv6, trusted_host_interfaces or bridge.name driver_opts, and publish ports: ["127.0.0.1:HOST:CTR"] (an admin creates any other network, used as external: true)'
 #   fix: >-
 #     use a bridge network without gateway_mode_ipv4/ipv6, trusted_host_interfaces
 #     or bridge.name options, and publish ports with -p 127.0.0.1:HOST:CTR

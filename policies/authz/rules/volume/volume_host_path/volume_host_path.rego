@@ -14,6 +14,7 @@
 #   psa: "HostPath Volumes"
 #   cis: "5.5"
 #   severity: critical
+#   fix_compose: 'remove driver_opts device and o: bind from the volume in volumes: (a plain named volume, or driver_opts type: tmpfs), or ask an admin to add the path to params.allowed_host_paths'
 #   fix: create the volume without --opt device=/--opt o=bind (a plain volume, or type=tmpfs) (or ask an admin to add the path to params.allowed_host_paths)
 package authz.rules.volume.volume_host_path
 
