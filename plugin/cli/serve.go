@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -57,7 +58,7 @@ runs with --authorization-plugin=dockward.
 Settings come from the defaults, then the config file (YAML; keys socket,
 policy_dir, audit_log, audit_allows, audit_max_size_mb, audit_max_backups,
 eval_timeout, log_level, docker_host, lookup_timeout, metrics_addr, host_root,
-read_cache_ttl, decision_cache_ttl, lookup_cache_ttl, gc_percent, opa_config, bundle_fallback, bundle_allow_unsigned,
+read_cache_ttl, decision_cache_ttl, lookup_cache_ttl, memory_limit_mib, opa_config, bundle_fallback, bundle_allow_unsigned,
 canary_interval, owner_db, owner_max_records, control_socket), then
 flags; a docker host named by neither is $DOCKER_HOST, else
 unix:///var/run/docker.sock. One decision, daemon lookups included, has
@@ -187,6 +188,31 @@ func writeHeapProfile(path string) {
 	_ = pprof.WriteHeapProfile(f)
 }
 
+// keepMemoryLimit holds the runtime's soft memory limit at base, or at
+// twice the live heap plus 4 MiB when that is more (a policy or bundle
+// larger than the default's), re-read every 10s: the collector runs more
+// often near the limit, never continuously.
+func keepMemoryLimit(ctx context.Context, base int64) {
+	sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	for {
+		rtmetrics.Read(sample)
+		limit := base
+		if sample[0].Value.Kind() == rtmetrics.KindUint64 {
+			limit = memoryLimit(base, int64(sample[0].Value.Uint64()))
+		}
+		debug.SetMemoryLimit(limit)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Second):
+		}
+	}
+}
+
+// memoryLimit is base, or room for the live heap to double when base is
+// less.
+func memoryLimit(base, live int64) int64 { return max(base, 2*live+4<<20) }
+
 // startCPUProfile profiles the process until the returned stop is called.
 func startCPUProfile(path string) (func(), error) {
 	f, err := os.Create(path)
@@ -275,8 +301,8 @@ func serve(ctx context.Context, cfg config.Config) error {
 	level, _ := logrus.ParseLevel(cfg.LogLevel)
 	log.SetLevel(level)
 
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(cfg.GCPercent)
+	if os.Getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMiB > 0 {
+		go keepMemoryLimit(ctx, int64(cfg.MemoryLimitMiB)<<20)
 	}
 	var m *metrics.Metrics
 	if cfg.MetricsAddr != "" {

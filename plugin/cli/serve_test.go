@@ -75,3 +75,19 @@ func TestServeHelpNamesDockerHost(t *testing.T) {
 		t.Fatal("--help does not give the default eval_timeout")
 	}
 }
+
+// The soft memory limit never squeezes the collector: below twice the live
+// heap (a large policy) it follows the heap.
+func TestMemoryLimitLeavesRoom(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct{ base, live, want int64 }{
+		{22 * mib, 6 * mib, 22 * mib},
+		{22 * mib, 9 * mib, 22 * mib},
+		{22 * mib, 20 * mib, 44 * mib},
+		{0, 0, 4 * mib},
+	} {
+		if got := memoryLimit(tc.base, tc.live); got != tc.want {
+			t.Errorf("memoryLimit(%d MiB, live %d MiB) = %d MiB, want %d", tc.base/mib, tc.live/mib, got/mib, tc.want/mib)
+		}
+	}
+}

@@ -70,11 +70,13 @@ type Config struct {
 	// CanaryInterval is how often serve sends the enforcement canary (a
 	// create the policy must deny) through docker_host; 0 disables it.
 	CanaryInterval time.Duration `yaml:"canary_interval"`
-	// GCPercent is the Go collector's GOGC for the plugin: 50 keeps the
-	// heap within 1.5× the live data (RSS under 40 MiB on a busy host,
-	// plugin/BENCHMARKS.md) for a few percent of CPU; the GOGC
-	// environment variable, when set, wins.
-	GCPercent int `yaml:"gc_percent"`
+	// MemoryLimitMiB is the Go runtime's soft memory limit for the plugin
+	// (GOMEMLIMIT, which wins when set): the collector works harder as the
+	// process nears it, which keeps the RSS under 40 MiB on a busy host
+	// (plugin/BENCHMARKS.md) for less CPU than a lower GOGC. It never goes
+	// below twice the live heap (a large policy or bundle raises it), so
+	// the collector cannot thrash. 0 disables.
+	MemoryLimitMiB int `yaml:"memory_limit_mib"`
 	// Identity, when the file has an identity: section, is the identity
 	// broker's layout (the broker serves Socket and forwards to Upstream;
 	// dockerd's own unix socket is RawSocket). nil: identity is off. Read
@@ -195,7 +197,7 @@ func Default() Config {
 		OwnerMaxRecords:  100_000,
 		ControlSocket:    "/run/dockward/control.sock",
 		CanaryInterval:   5 * time.Minute,
-		GCPercent:        50,
+		MemoryLimitMiB:   22,
 	}
 }
 
@@ -260,8 +262,8 @@ func (c Config) Validate() error {
 	if c.CanaryInterval < 0 {
 		return fmt.Errorf("invalid canary_interval %q: must be >= 0 (0 disables)", c.CanaryInterval)
 	}
-	if c.GCPercent < 10 {
-		return fmt.Errorf("invalid gc_percent %d: must be >= 10 (Go's GOGC; 100 is Go's default)", c.GCPercent)
+	if c.MemoryLimitMiB < 0 {
+		return fmt.Errorf("invalid memory_limit_mib %d: must be >= 0 (0 disables)", c.MemoryLimitMiB)
 	}
 	if c.LookupTimeout <= 0 {
 		return fmt.Errorf("invalid lookup_timeout %q: must be > 0", c.LookupTimeout)
