@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockward/dockward/plugin/config"
+	"github.com/dockward/dockward/plugin/input"
+	"github.com/dockward/dockward/plugin/lookupcache"
+	"github.com/dockward/dockward/plugin/metrics"
 )
 
 // serve asks the daemon at --docker-host, else the config file's
@@ -89,5 +95,30 @@ func TestMemoryLimitLeavesRoom(t *testing.T) {
 		if got := memoryLimit(tc.base, tc.live); got != tc.want {
 			t.Errorf("memoryLimit(%d MiB, live %d MiB) = %d MiB, want %d", tc.base/mib, tc.live/mib, got/mib, tc.want/mib)
 		}
+	}
+}
+
+// The lookup cache's metrics are exported, and _live says whether it serves.
+func TestLookupCacheMetrics(t *testing.T) {
+	m := metrics.New()
+	c := lookupcache.New(input.StaticLookup{}, time.Minute)
+	registerLookupCache(m, c)
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	out := scrape()
+	for _, want := range []string{"dockward_lookup_cache_hits_total 0", "dockward_lookup_cache_misses_total 0",
+		"dockward_lookup_cache_invalidations_total 0", "dockward_lookup_cache_live 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %q:\n%s", want, out)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	c.Follow(ctx, func(ctx context.Context, _ func(), _ func(string, string)) error { <-ctx.Done(); return ctx.Err() }, nil)
+	if out := scrape(); !strings.Contains(out, "dockward_lookup_cache_live 0") {
+		t.Errorf("with no event stream the cache says it serves:\n%s", out)
 	}
 }
